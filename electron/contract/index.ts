@@ -1,0 +1,7 @@
+// The one contract that crosses every boundary (engine ↔ CLI ↔ agent ↔ Electron ↔ renderer).
+// Schemas are the source of truth; types are inferred from them so both can never drift.
+export * from './common.js';
+export * from './topology.js';
+export * from './process.js';
+export * from './vma.js';
+export * from './caps.js';
