@@ -17,7 +17,10 @@ export const Capabilities = z.object({
   euid: z.number().int().nonnegative(),
   capSysAdmin: z.boolean(),
   capSysNice: z.boolean(),
-  /** Whether move_pages/migrate_pages on other users' processes is allowed (root or CAP_SYS_NICE). */
+  /**
+   * Whether move_pages/migrate_pages may act on other users' processes: the kernel first applies a ptrace
+   * access check (CAP_SYS_PTRACE) and then wants CAP_SYS_NICE; it checks capabilities, not uid 0.
+   */
   canMigrateOthers: z.boolean(),
   damon: z
     .object({

@@ -30,12 +30,14 @@ export function procfsError(err: unknown, pid: number, what: string): TierscopeE
   switch (code) {
     case 'ENOENT':
     case 'ESRCH':
+      // stat is the first file every reader opens: missing there, the PID is simply not in use; missing
+      // later, the process ended between two reads.
       return new TierscopeError(
         'process-gone',
-        `process ${pid} does not exist (or exited while reading ${what})`,
-        {
-          cause: err,
-        },
+        what === 'stat'
+          ? `process ${pid} does not exist`
+          : `process ${pid} does not exist: it exited while its ${what} was being read`,
+        { cause: err },
       );
     case 'EACCES':
     case 'EPERM':
