@@ -24,7 +24,8 @@ export const Vma = z.object({
   offset: HexAddress,
   /** "major:minor" of the backing device, "00:00" for anonymous memory. */
   dev: z.string(),
-  inode: z.number().int().nonnegative(),
+  /** Decimal string: overlayfs inode numbers can exceed 2^53. */
+  inode: z.string().regex(/^\d+$/),
   /** Path or pseudo-path ("[heap]", "[stack]", "/dev/shm/x (deleted)"), "" for anonymous. */
   path: z.string(),
   kind: VmaKind,
