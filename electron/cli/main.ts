@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { TierscopeError } from '../engine/errors.js';
+import { NumaSyscallError } from '../../native-bridge/index.js';
+import { topologyCommand } from './commands/topology.js';
+import { psCommand } from './commands/ps.js';
+import { capsCommand } from './commands/caps.js';
+import { snapshotCommand } from './commands/snapshot.js';
+import type { CliIo, Command } from './io.js';
+import { UsageError } from './io.js';
+
+const COMMANDS: Record<string, Command> = {
+  topology: topologyCommand,
+  ps: psCommand,
+  caps: capsCommand,
+  snapshot: snapshotCommand,
+};
+
+const USAGE = `usage: tierscope <command> [options]
+
+commands:
+  topology              NUMA nodes, CPUs, memory, distances, memory tiers, balancing mode
+  ps                    processes with user memory: pid, user, RSS, start time
+  caps [--pid N]        which access sources this machine and user can use, and why
+  snapshot --pid N      per-VMA pages per node of a process (numastat -p, per VMA)
+
+common options:
+  --json                machine-readable output
+  --help                this text
+`;
+
+/** Runs one CLI invocation; returns the exit code (0 ok, 1 a named failure, 2 bad usage). */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`tierscope: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const { values } = parseArgs({
+      args: [...rest],
+      options: command.options,
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values['help'] === true) {
+      io.out(command.usage);
+      return 0;
+    }
+    await command.run(values, io);
+    return 0;
+  } catch (err) {
+    return reportError(err, name, command.usage, io);
+  }
+}
+
+function reportError(err: unknown, name: string, usage: string, io: CliIo): number {
+  if (err instanceof UsageError || isParseArgsError(err)) {
+    io.err(`tierscope ${name}: ${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (err instanceof TierscopeError || err instanceof NumaSyscallError) {
+    io.err(`tierscope ${name}: ${err.message}\n`);
+    return 1;
+  }
+  // A bug, not a user error: still one line by default; the stack only on request.
+  const detail = process.env['TIERSCOPE_DEBUG'] ? `\n${(err as Error).stack ?? String(err)}` : '';
+  io.err(`tierscope ${name}: internal error: ${String(err)} (set TIERSCOPE_DEBUG=1 for details)${detail}\n`);
+  return 70;
+}
+
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
