@@ -5,3 +5,5 @@ export * from './topology.js';
 export * from './process.js';
 export * from './vma.js';
 export * from './caps.js';
+export * from './session.js';
+export * from './report.js';
