@@ -11,7 +11,8 @@ export type TierscopeErrorCode =
   | 'not-found'
   | 'unsupported'
   | 'invalid-argument'
-  | 'unknown-node';
+  | 'unknown-node'
+  | 'busy';
 
 export class TierscopeError extends Error {
   override readonly name = 'TierscopeError';
