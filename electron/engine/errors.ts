@@ -12,7 +12,8 @@ export type TierscopeErrorCode =
   | 'unsupported'
   | 'invalid-argument'
   | 'unknown-node'
-  | 'busy';
+  | 'busy'
+  | 'io';
 
 export class TierscopeError extends Error {
   override readonly name = 'TierscopeError';

@@ -1,0 +1,336 @@
+// The in-memory model of an opened session: typed arrays per column, rows ordered by interval, plus what
+// the report and the UI read most (per-interval totals, per-VMA series, counters as series).
+import type { SessionEnd, SessionMeta, SessionVma } from '../../contract/index.js';
+import { type ColumnSet, concatSets, f64, permuteSet, strings, u8, u32, u64 } from './columns.js';
+import type { Layout } from './format.js';
+import type { Recovered } from './groups.js';
+import { type Group, vmaRows } from './records.js';
+import {
+  DATA_TABLES,
+  type DataTable,
+  nodeColdColumn,
+  nodeHotColumn,
+  nodePagesColumn,
+  tableSpecs,
+  type TableSpecs,
+} from './schema.js';
+
+export interface IntervalColumns {
+  /** The recorder's interval index; everything else in the model refers to intervals by position. */
+  index: Uint32Array;
+  startMs: Float64Array;
+  endMs: Float64Array;
+  samplerCpuMs: Float64Array;
+  pagesScanned: Float64Array;
+  scansInWindow: Uint32Array;
+  /** 1 where the interval closed a hotness window (its countRuns is a list, possibly empty). */
+  hasCountRuns: Uint8Array;
+}
+
+/** Rows of interval position p are [offsets[p], offsets[p + 1]). */
+interface ByInterval {
+  offsets: Uint32Array;
+  intervalPos: Uint32Array;
+}
+
+export interface SampleColumns extends ByInterval {
+  vmaId: Uint32Array;
+  rssPages: Uint32Array;
+  accessedPages: Uint32Array;
+  hotPages: Uint32Array;
+  warmPages: Uint32Array;
+  coldPages: Uint32Array;
+  /** One column per node, aligned with meta.nodes. */
+  pagesByNode: Uint32Array[];
+  hotPagesByNode: Uint32Array[];
+  coldPagesByNode: Uint32Array[];
+}
+
+export interface HeatColumns extends ByInterval {
+  vmaId: Uint32Array;
+  /** Row-major: row r is buckets[r * width, (r + 1) * width). */
+  buckets: Uint8Array;
+  width: number;
+}
+
+export interface CountRunColumns extends ByInterval {
+  start: BigUint64Array;
+  end: BigUint64Array;
+  accessedScans: Uint32Array;
+}
+
+/** Sums over all VMAs per interval position (Float64: totals may exceed 2^32 pages). */
+export interface IntervalTotals {
+  vmaCount: Uint32Array;
+  rssPages: Float64Array;
+  accessedPages: Float64Array;
+  hotPages: Float64Array;
+  warmPages: Float64Array;
+  coldPages: Float64Array;
+  pagesByNode: Float64Array[];
+  hotPagesByNode: Float64Array[];
+  coldPagesByNode: Float64Array[];
+}
+
+/** One VMA over time: only the intervals that sampled it, in order. */
+export interface VmaSeries {
+  vma: SessionVma;
+  intervalPos: Uint32Array;
+  rssPages: Uint32Array;
+  accessedPages: Uint32Array;
+  hotPages: Uint32Array;
+  warmPages: Uint32Array;
+  coldPages: Uint32Array;
+  pagesByNode: Uint32Array[];
+  hotPagesByNode: Uint32Array[];
+  coldPagesByNode: Uint32Array[];
+}
+
+export interface CounterSeries {
+  /** Counter names, sorted. */
+  names: string[];
+  /** values[k][p]: counter names[k] at interval position p; NaN where that interval did not report it. */
+  values: Float64Array[];
+}
+
+export interface SessionSource {
+  path: string;
+  fileBytes: number;
+  fileVersion: number;
+  layout: Layout;
+  meta: SessionMeta;
+  end: SessionEnd | null;
+  recovered: Recovered | null;
+}
+
+function countingOrder(keys: Uint32Array, buckets: number): { order: Uint32Array; offsets: Uint32Array } {
+  const offsets = new Uint32Array(buckets + 1);
+  for (const k of keys) offsets[k + 1] = (offsets[k + 1] ?? 0) + 1;
+  for (let b = 0; b < buckets; b++) offsets[b + 1] = (offsets[b + 1] ?? 0) + (offsets[b] ?? 0);
+  const next = offsets.slice(0, buckets);
+  const order = new Uint32Array(keys.length);
+  keys.forEach((k, i) => {
+    const at = next[k] ?? 0;
+    order[at] = i;
+    next[k] = at + 1;
+  });
+  return { order, offsets };
+}
+
+/** Collects decoded groups and builds the model once all are read. */
+export class SessionBuilder {
+  private readonly parts = new Map<DataTable, ColumnSet[]>(DATA_TABLES.map((t) => [t, []]));
+  readonly specs: TableSpecs;
+
+  constructor(readonly meta: SessionMeta) {
+    this.specs = tableSpecs(meta);
+  }
+
+  add(group: Group): void {
+    for (const table of DATA_TABLES) this.parts.get(table)?.push(group[table]);
+  }
+
+  finish(source: SessionSource): Session {
+    const all = {} as Group;
+    for (const table of DATA_TABLES) all[table] = concatSets(this.specs[table], this.parts.get(table) ?? []);
+    this.parts.clear();
+    return new Session(source, all, this.specs);
+  }
+}
+
+export class Session {
+  readonly path: string;
+  readonly meta: SessionMeta;
+  /** VMAs in order of id. */
+  readonly vmas: SessionVma[];
+  /** The end record; when the recording ended without one, an inferred `recorder-killed` end. */
+  readonly end: SessionEnd;
+  /** False when `end` was inferred (the recorder was killed or crashed). */
+  readonly endRecorded: boolean;
+  /** Set when part of the file was not read (torn tail, or damage read with salvage). */
+  readonly recovered: Recovered | null;
+  /** Format version the file is written in; `meta.formatVersion` is the version it was upgraded to. */
+  readonly fileVersion: number;
+  readonly layout: Layout;
+  readonly fileBytes: number;
+  readonly intervalCount: number;
+  readonly intervals: IntervalColumns;
+  readonly samples: SampleColumns;
+  readonly heat: HeatColumns;
+  readonly countRuns: CountRunColumns;
+  readonly counters: CounterSeries;
+  readonly totals: IntervalTotals;
+  private readonly vmaSlot = new Map<number, number>();
+  private byVma: { order: Uint32Array; offsets: Uint32Array } | null = null;
+
+  constructor(source: SessionSource, tables: Group, specs: TableSpecs) {
+    this.path = source.path;
+    this.meta = source.meta;
+    this.fileVersion = source.fileVersion;
+    this.layout = source.layout;
+    this.fileBytes = source.fileBytes;
+    this.recovered = source.recovered;
+    const nodes = source.meta.nodes;
+
+    const iv = tables.intervals;
+    this.intervalCount = iv.rows;
+    this.intervals = {
+      index: u32(iv, 'interval'),
+      startMs: f64(iv, 'start_ms'),
+      endMs: f64(iv, 'end_ms'),
+      samplerCpuMs: f64(iv, 'sampler_cpu_ms'),
+      pagesScanned: Float64Array.from(u64(iv, 'pages_scanned'), Number),
+      scansInWindow: u32(iv, 'scans_in_window'),
+      hasCountRuns: u8(iv, 'has_count_runs'),
+    };
+    const posOf = new Map<number, number>();
+    this.intervals.index.forEach((at, pos) => posOf.set(at, pos));
+    const byInterval = (
+      table: DataTable,
+    ): { set: ColumnSet; offsets: Uint32Array; intervalPos: Uint32Array } => {
+      const set = tables[table];
+      const keys = Uint32Array.from(u32(set, 'interval'), (at) => posOf.get(at) ?? 0);
+      const { order, offsets } = countingOrder(keys, this.intervalCount);
+      const sorted = permuteSet(specs[table], set, order);
+      tables[table] = sorted;
+      return { set: sorted, offsets, intervalPos: Uint32Array.from(order, (i) => keys[i] ?? 0) };
+    };
+
+    const s = byInterval('samples');
+    this.samples = {
+      offsets: s.offsets,
+      intervalPos: s.intervalPos,
+      vmaId: u32(s.set, 'vma_id'),
+      rssPages: u32(s.set, 'rss_pages'),
+      accessedPages: u32(s.set, 'accessed_pages'),
+      hotPages: u32(s.set, 'hot_pages'),
+      warmPages: u32(s.set, 'warm_pages'),
+      coldPages: u32(s.set, 'cold_pages'),
+      pagesByNode: nodes.map((n) => u32(s.set, nodePagesColumn(n))),
+      hotPagesByNode: nodes.map((n) => u32(s.set, nodeHotColumn(n))),
+      coldPagesByNode: nodes.map((n) => u32(s.set, nodeColdColumn(n))),
+    };
+    const h = byInterval('heat');
+    this.heat = {
+      offsets: h.offsets,
+      intervalPos: h.intervalPos,
+      vmaId: u32(h.set, 'vma_id'),
+      buckets: u8(h.set, 'buckets'),
+      width: source.meta.heatBucketsPerVma,
+    };
+    const r = byInterval('count_runs');
+    this.countRuns = {
+      offsets: r.offsets,
+      intervalPos: r.intervalPos,
+      start: u64(r.set, 'start'),
+      end: u64(r.set, 'end'),
+      accessedScans: u32(r.set, 'accessed_scans'),
+    };
+
+    const c = tables.counters;
+    const names = [...new Set(strings(c, 'name'))].sort();
+    const nameSlot = new Map(names.map((n, k) => [n, k]));
+    const values = names.map(() => new Float64Array(this.intervalCount).fill(NaN));
+    const cNames = strings(c, 'name');
+    const cIntervals = u32(c, 'interval');
+    const cValues = f64(c, 'value');
+    for (let i = 0; i < c.rows; i++) {
+      const series = values[nameSlot.get(cNames[i] ?? '') ?? 0];
+      if (series) series[posOf.get(cIntervals[i] ?? 0) ?? 0] = cValues[i] ?? NaN;
+    }
+    this.counters = { names, values };
+
+    this.vmas = vmaRows(tables.vmas)
+      .map((row) => row.vma)
+      .sort((a, b) => a.id - b.id);
+    this.vmas.forEach((v, slot) => this.vmaSlot.set(v.id, slot));
+
+    this.totals = this.computeTotals(nodes.length);
+    if (source.end !== null) {
+      this.end = source.end;
+      this.endRecorded = true;
+    } else {
+      this.endRecorded = false;
+      const lastEndMs = this.intervals.endMs[this.intervalCount - 1] ?? 0;
+      const started = Date.parse(source.meta.startedAt);
+      const dropped =
+        source.recovered === null
+          ? ''
+          : `; ${source.recovered.droppedBytes} bytes after the last complete interval were left out`;
+      this.end = {
+        endedAt: Number.isNaN(started) ? source.meta.startedAt : new Date(started + lastEndMs).toISOString(),
+        reason: 'recorder-killed',
+        detail: `the recording has no end record (its recorder was killed or crashed); ${this.intervalCount} complete intervals were recovered${dropped}`,
+      };
+    }
+  }
+
+  private computeTotals(nodeCount: number): IntervalTotals {
+    const n = this.intervalCount;
+    const sum = (column: Uint32Array): Float64Array => {
+      const out = new Float64Array(n);
+      const pos = this.samples.intervalPos;
+      for (let i = 0; i < column.length; i++) out[pos[i] ?? 0] = (out[pos[i] ?? 0] ?? 0) + (column[i] ?? 0);
+      return out;
+    };
+    const s = this.samples;
+    const vmaCount = new Uint32Array(n);
+    for (let p = 0; p < n; p++) vmaCount[p] = (s.offsets[p + 1] ?? 0) - (s.offsets[p] ?? 0);
+    return {
+      vmaCount,
+      rssPages: sum(s.rssPages),
+      accessedPages: sum(s.accessedPages),
+      hotPages: sum(s.hotPages),
+      warmPages: sum(s.warmPages),
+      coldPages: sum(s.coldPages),
+      pagesByNode: Array.from({ length: nodeCount }, (_, k) => sum(s.pagesByNode[k] ?? new Uint32Array(0))),
+      hotPagesByNode: Array.from({ length: nodeCount }, (_, k) =>
+        sum(s.hotPagesByNode[k] ?? new Uint32Array(0)),
+      ),
+      coldPagesByNode: Array.from({ length: nodeCount }, (_, k) =>
+        sum(s.coldPagesByNode[k] ?? new Uint32Array(0)),
+      ),
+    };
+  }
+
+  vma(id: number): SessionVma | undefined {
+    const slot = this.vmaSlot.get(id);
+    return slot === undefined ? undefined : this.vmas[slot];
+  }
+
+  /** The samples of one VMA over time, or undefined for an id the session does not have. */
+  vmaSeries(id: number): VmaSeries | undefined {
+    const slot = this.vmaSlot.get(id);
+    const vma = slot === undefined ? undefined : this.vmas[slot];
+    if (slot === undefined || vma === undefined) return undefined;
+    // Built once: a stable counting sort of the (interval-ordered) rows by VMA slot.
+    this.byVma ??= countingOrder(
+      Uint32Array.from(this.samples.vmaId, (v) => this.vmaSlot.get(v) ?? 0),
+      this.vmas.length,
+    );
+    const rows = this.byVma.order.subarray(this.byVma.offsets[slot] ?? 0, this.byVma.offsets[slot + 1] ?? 0);
+    const pick = (column: Uint32Array): Uint32Array => Uint32Array.from(rows, (r) => column[r] ?? 0);
+    const s = this.samples;
+    return {
+      vma,
+      intervalPos: pick(s.intervalPos),
+      rssPages: pick(s.rssPages),
+      accessedPages: pick(s.accessedPages),
+      hotPages: pick(s.hotPages),
+      warmPages: pick(s.warmPages),
+      coldPages: pick(s.coldPages),
+      pagesByNode: s.pagesByNode.map(pick),
+      hotPagesByNode: s.hotPagesByNode.map(pick),
+      coldPagesByNode: s.coldPagesByNode.map(pick),
+    };
+  }
+
+  /** Heat buckets of one VMA at interval position p, or undefined when that interval has no heat row for it. */
+  heatAt(pos: number, vmaId: number): Uint8Array | undefined {
+    const h = this.heat;
+    for (let r = h.offsets[pos] ?? 0; r < (h.offsets[pos + 1] ?? 0); r++) {
+      if (h.vmaId[r] === vmaId) return h.buckets.subarray(r * h.width, (r + 1) * h.width);
+    }
+    return undefined;
+  }
+}
