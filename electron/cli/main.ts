@@ -5,6 +5,11 @@ import { topologyCommand } from './commands/topology.js';
 import { psCommand } from './commands/ps.js';
 import { capsCommand } from './commands/caps.js';
 import { snapshotCommand } from './commands/snapshot.js';
+import { recordCommand } from './commands/record.js';
+import { reportCommand } from './commands/report.js';
+import { exportCommand } from './commands/export.js';
+import { agentCommand } from './commands/agent.js';
+import { uiCommand } from './commands/ui.js';
 import type { CliIo, Command } from './io.js';
 import { UsageError } from './io.js';
 
@@ -13,6 +18,11 @@ const COMMANDS: Record<string, Command> = {
   ps: psCommand,
   caps: capsCommand,
   snapshot: snapshotCommand,
+  record: recordCommand,
+  report: reportCommand,
+  export: exportCommand,
+  agent: agentCommand,
+  ui: uiCommand,
 };
 
 const USAGE = `usage: tierscope <command> [options]
@@ -22,6 +32,14 @@ commands:
   ps                    processes with user memory: pid, user, RSS, start time
   caps [--pid N]        which access sources this machine and user can use, and why
   snapshot --pid N      per-VMA pages per node of a process (numastat -p, per VMA)
+  record --pid N --out FILE
+                        record access hotness and residency over time into a session
+  report FILE           hot/warm/cold bytes per VMA and node, misplacement, hot and cold ranges
+  export FILE --format json|csv|perfetto
+                        the session for other tools
+  ui [--port P] [--pid N] [--no-open]
+                        browser mode: the UI and an agent on 127.0.0.1, behind a token URL
+  agent --stdio         the agent protocol on stdin/stdout (for the app, pkexec and ssh)
 
 common options:
   --json                machine-readable output
@@ -41,17 +59,21 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: [...rest],
       options: command.options,
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positionals !== undefined,
     });
     if (values['help'] === true) {
       io.out(command.usage);
       return 0;
     }
-    await command.run(values, io);
+    const want = command.positionals;
+    if (want && (positionals.length < want.min || positionals.length > want.max)) {
+      throw new UsageError(`expects ${want.names}`);
+    }
+    await command.run(values, io, positionals);
     return 0;
   } catch (err) {
     return reportError(err, name, command.usage, io);

@@ -37,6 +37,7 @@
  */
 import type { CountRun, HeatRow, HexAddress, HotnessClass } from '../../contract/index.js';
 import { TierscopeError } from '../errors.js';
+import { procHex } from '../procfs/text.js';
 import { PAGE_ACCESSED, PAGE_IDLE, PAGE_UNKNOWN, type ScanVma, type VmaAccess } from './source.js';
 
 /** Counts are bytes (Uint8Array), so the window is at most 255 scans. */
@@ -148,8 +149,9 @@ interface UntrackedState {
 
 type VmaState = PageState | VmaLevelState | UntrackedState;
 
+/** Addresses in the contract are spelled as /proc prints them (zero-padded to 8 digits), everywhere. */
 function hex(address: bigint): HexAddress {
-  return address.toString(16);
+  return procHex(address);
 }
 
 function invalid(message: string): TierscopeError {

@@ -84,22 +84,22 @@ describe('page granularity, N = 3', () => {
 
   test('count runs, page indices and hot/cold ranges after scan 4', () => {
     expect(model.countRuns(7)).toEqual([
-      { start: '10000', end: '11000', accessedScans: 3 },
-      { start: '11000', end: '13000', accessedScans: 1 },
-      { start: '13000', end: '14000', accessedScans: 0 },
-      { start: '14000', end: '15000', accessedScans: 3 },
-      { start: '15000', end: '16000', accessedScans: 2 },
-      { start: '16000', end: '18000', accessedScans: 1 },
+      { start: '00010000', end: '00011000', accessedScans: 3 },
+      { start: '00011000', end: '00013000', accessedScans: 1 },
+      { start: '00013000', end: '00014000', accessedScans: 0 },
+      { start: '00014000', end: '00015000', accessedScans: 3 },
+      { start: '00015000', end: '00016000', accessedScans: 2 },
+      { start: '00016000', end: '00018000', accessedScans: 1 },
     ]);
     expect(Array.from(model.pageIndices(7, 'hot'))).toEqual([0, 4]);
     expect(Array.from(model.pageIndices(7, 'cold'))).toEqual([3]);
     expect(Array.from(model.pageIndices(7, 'warm'))).toEqual([1, 2, 5, 6, 7]);
     expect(hotColdRanges(model.countRuns(7), 3)).toEqual({
       hot: [
-        { start: '10000', end: '11000' },
-        { start: '14000', end: '15000' },
+        { start: '00010000', end: '00011000' },
+        { start: '00014000', end: '00015000' },
       ],
-      cold: [{ start: '13000', end: '14000' }],
+      cold: [{ start: '00013000', end: '00014000' }],
     });
   });
 
@@ -228,9 +228,9 @@ describe('region granularity (DAMON)', () => {
     expect(classes(r)).toEqual({ hot: 4, warm: 0, cold: 3, known: 7, s: 1 });
     expect(r?.granularity).toBe('region');
     expect(model.countRuns(3)).toEqual([
-      { start: '10000', end: '12000', accessedScans: 1 },
-      { start: '12000', end: '15000', accessedScans: 0 },
-      { start: '15000', end: '17000', accessedScans: 1 },
+      { start: '00010000', end: '00012000', accessedScans: 1 },
+      { start: '00012000', end: '00015000', accessedScans: 0 },
+      { start: '00015000', end: '00017000', accessedScans: 1 },
     ]);
   });
 
@@ -315,8 +315,8 @@ describe('vma granularity (clear_refs): classes as bounds', () => {
     const model = new HotnessModel({ scansPerWindow: 3, heatBucketsPerVma: 1 });
     for (let i = 0; i < 3; i++) model.update([v], [refs(80, 80)]);
     expect(model.get(5)).toMatchObject({ hotPages: 80, hotPagesMin: 80, coldPages: 0, warmPages: 0 });
-    expect(model.countRuns(5)).toEqual([{ start: '0', end: '64000', accessedScans: 3 }]);
-    expect(hotColdRanges(model.countRuns(5), 3).hot).toEqual([{ start: '0', end: '64000' }]);
+    expect(model.countRuns(5)).toEqual([{ start: '00000000', end: '00064000', accessedScans: 3 }]);
+    expect(hotColdRanges(model.countRuns(5), 3).hot).toEqual([{ start: '00000000', end: '00064000' }]);
   });
 
   test('all-or-nothing scans give an exact count; nothing referenced is exactly cold', () => {
@@ -325,10 +325,10 @@ describe('vma granularity (clear_refs): classes as bounds', () => {
     model.update([v], [refs(0, 80)]);
     model.update([v], [refs(80, 80)]);
     expect(model.get(5)).toMatchObject({ hotPages: 0, warmPages: 80, coldPages: 0 });
-    expect(model.countRuns(5)).toEqual([{ start: '0', end: '64000', accessedScans: 2 }]);
+    expect(model.countRuns(5)).toEqual([{ start: '00000000', end: '00064000', accessedScans: 2 }]);
     for (let i = 0; i < 3; i++) model.update([v], [refs(0, 80)]);
     expect(model.get(5)).toMatchObject({ hotPages: 0, coldPages: 80, coldPagesMin: 80 });
-    expect(model.countRuns(5)).toEqual([{ start: '0', end: '64000', accessedScans: 0 }]);
+    expect(model.countRuns(5)).toEqual([{ start: '00000000', end: '00064000', accessedScans: 0 }]);
   });
 
   test('a changing resident set gives no run', () => {
@@ -381,17 +381,17 @@ describe('vma granularity (clear_refs): classes as bounds', () => {
 describe('hotColdRanges', () => {
   test('merges adjacent runs across VMAs and ignores the rest', () => {
     const runs = [
-      { start: '3000', end: '4000', accessedScans: 3 }, // out of order on purpose
-      { start: '1000', end: '2000', accessedScans: 0 },
-      { start: '2000', end: '3000', accessedScans: 3 },
-      { start: '4000', end: '5000', accessedScans: 2 },
-      { start: '6000', end: '7000', accessedScans: 0 },
+      { start: '00003000', end: '00004000', accessedScans: 3 }, // out of order on purpose
+      { start: '00001000', end: '00002000', accessedScans: 0 },
+      { start: '00002000', end: '00003000', accessedScans: 3 },
+      { start: '00004000', end: '00005000', accessedScans: 2 },
+      { start: '00006000', end: '00007000', accessedScans: 0 },
     ];
     expect(hotColdRanges(runs, 3)).toEqual({
-      hot: [{ start: '2000', end: '4000' }],
+      hot: [{ start: '00002000', end: '00004000' }],
       cold: [
-        { start: '1000', end: '2000' },
-        { start: '6000', end: '7000' },
+        { start: '00001000', end: '00002000' },
+        { start: '00006000', end: '00007000' },
       ],
     });
   });
