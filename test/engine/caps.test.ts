@@ -13,7 +13,7 @@ import {
   CAP_SYS_ADMIN,
   CAP_SYS_NICE,
 } from '../../electron/engine/caps.js';
-import { TierscopeError } from '../../electron/engine/errors.js';
+import { rejection } from '../helpers/errors.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/sysfs');
 
@@ -33,16 +33,6 @@ function expectSource(
   const s = source(caps, id);
   expect(s.available).toBe(available);
   expect(s.reason).toMatch(reason);
-}
-
-async function rejection(p: Promise<unknown>): Promise<TierscopeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('capability bits', () => {

@@ -20,29 +20,10 @@ import {
   readProcStat,
   readProcess,
 } from '../../electron/engine/procfs/process.js';
+import { rejection, thrown } from '../helpers/errors.js';
 
 const fixtureRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/proc-process');
 const fx = { procRoot: path.join(fixtureRoot, 'proc'), etcRoot: path.join(fixtureRoot, 'etc') };
-
-async function rejection(p: Promise<unknown>): Promise<TierscopeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): TierscopeError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** A stat line as the kernel prints it, with the given comm and the fields Tierscope reads. */
 function statLine(pid: number, comm: string, state: string, flags: number, startTicks: number): string {

@@ -13,6 +13,7 @@ import {
   parseRangeList,
   readTopology,
 } from '../../electron/engine/sysfs/topology.js';
+import { rejection, thrown } from '../helpers/errors.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/sysfs');
 const live = {
@@ -25,26 +26,6 @@ const three = {
 };
 
 const KiB = 1024;
-
-async function rejection(p: Promise<unknown>): Promise<TierscopeError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): TierscopeError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a throw');
-}
 
 /** Formats ids the way the kernel prints a cpulist/nodelist ("0-2,5"). */
 function formatRangeList(ids: readonly number[]): string {

@@ -16,8 +16,8 @@ import {
   PAGE_UNKNOWN,
   type ScanVma,
 } from '../../../electron/engine/access/source.js';
-import { TierscopeError } from '../../../electron/engine/errors.js';
 import { startQuietChild, type Child } from '../../helpers/children.js';
+import { rejection, thrown } from '../../helpers/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/idle-pages/', import.meta.url));
 const fixture = (name: string) => new Uint8Array(readFileSync(`${FIXTURES}${name}`));
@@ -27,26 +27,6 @@ function show(flags: Uint8Array): string {
   let s = '';
   for (const f of flags) s += f === PAGE_ACCESSED ? 'A' : f === PAGE_IDLE ? '.' : '?';
   return s;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TierscopeError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): TierscopeError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(TierscopeError);
-    return err as TierscopeError;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('hand-made streams (test/fixtures/idle-pages/README.md)', () => {
