@@ -1,7 +1,7 @@
 import type { CountByNode, Snapshot, Vma } from '../contract/index.js';
 import { pageSizeBytes as nativePageSizeBytes } from '../../native-bridge/index.js';
 import { TierscopeError } from './errors.js';
-import { assertSameProcess, readProcess } from './procfs/process.js';
+import { assertHasUserMemory, assertSameProcess, readProcess } from './procfs/process.js';
 import { readVmas } from './procfs/vmas.js';
 import { parseRangeList } from './sysfs/topology.js';
 import { readFile } from 'node:fs/promises';
@@ -30,12 +30,7 @@ export async function takeSnapshot(pid: number, options: SnapshotOptions = {}): 
   }
 
   const proc = await readProcess(pid, { procRoot });
-  if (!proc.hasUserMemory) {
-    throw new TierscopeError(
-      'kernel-thread',
-      `process ${pid} (${proc.comm}) is a kernel thread: it has no user memory to profile`,
-    );
-  }
+  await assertHasUserMemory(proc, { procRoot });
   const nodes = await readOnlineNodes(sysRoot);
   const vmas = await readVmas(pid, { procRoot, pageSizeBytes });
   // The process may have exited and its PID been reused while we read; smaps of another process would

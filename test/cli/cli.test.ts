@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Snapshot } from '../../electron/contract/index.js';
@@ -140,5 +141,28 @@ describe('the built bin', () => {
     expect(res.status).toBe(0);
     const topo = JSON.parse(res.stdout) as { nodes: { id: number }[] };
     expect(topo.nodes.map((n) => n.id)).toContain(0);
+  });
+});
+
+describe('a zombie', () => {
+  it('is a process that has exited, not a kernel thread', async () => {
+    // sh starts a child that exits at once, then execs into sleep, which never reaps it: a zombie for 30 s.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
+      const zombiePid = Number(chunk.toString().trim());
+      for (let i = 0; i < 100 && !/\) Z /.test(readFileSync(`/proc/${zombiePid}/stat`, 'utf8')); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const res = await cli('snapshot', '--pid', String(zombiePid));
+      expect(res.code).toBe(1);
+      expect(res.err).toBe(
+        `tierscope snapshot: process ${zombiePid} (sleep) has exited (a zombie waiting for its parent to reap it): it has no memory left to profile\n`,
+      );
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -321,3 +321,25 @@ export async function assertSameProcess(
   const stat = await readProcStat(pid, { procRoot });
   if (stat.startTimeTicks !== startTimeTicks) throw replacedError(pid, startTimeTicks, stat.startTimeTicks);
 }
+
+/**
+ * Throws the error that says why a process has nothing to profile: a kernel thread (no mm at all), or a
+ * process that has exited and is a zombie awaiting its parent. Returns when it has user memory.
+ */
+export async function assertHasUserMemory(
+  proc: ProcessInfo,
+  { procRoot = '/proc' }: { procRoot?: string } = {},
+): Promise<void> {
+  if (proc.hasUserMemory) return;
+  const stat = await readProcStat(proc.pid, { procRoot }).catch(() => null);
+  if (stat === null || stat.state === 'Z' || stat.state === 'X') {
+    throw new TierscopeError(
+      'process-gone',
+      `process ${proc.pid} (${proc.comm}) has exited${stat ? ' (a zombie waiting for its parent to reap it)' : ''}: it has no memory left to profile`,
+    );
+  }
+  throw new TierscopeError(
+    'kernel-thread',
+    `process ${proc.pid} (${proc.comm}) is a kernel thread: it has no user memory to profile`,
+  );
+}

@@ -17,13 +17,15 @@ import { probeCapabilities } from '../caps.js';
 import { CounterSampler } from '../counters.js';
 import { TierscopeError } from '../errors.js';
 import { queryRangePageNodes } from '../pageNodes.js';
-import { readProcess, readProcStat } from '../procfs/process.js';
+import { assertHasUserMemory, readProcess, readProcStat } from '../procfs/process.js';
 import { readVmas } from '../procfs/vmas.js';
 import { createSessionWriter, type SessionCloseResult } from '../session/index.js';
 import { readTopology } from '../sysfs/topology.js';
 import { chooseSource, createSource, type SourceRequest } from './sources.js';
 
 export const DEFAULT_INTERVAL_MS = 1000;
+/** include/linux/sched.h: set on a task at the start of do_exit(). */
+const PF_EXITING = 0x0000_0004;
 export const DEFAULT_SCANS_PER_WINDOW = 5;
 export const DEFAULT_HEAT_BUCKETS = 64;
 
@@ -132,12 +134,7 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
   const pageSizeBytes = nativePageSizeBytes();
 
   const proc = await readProcess(pid, { procRoot });
-  if (!proc.hasUserMemory) {
-    throw new TierscopeError(
-      'kernel-thread',
-      `process ${pid} (${proc.comm}) is a kernel thread: it has no user memory to profile`,
-    );
-  }
+  await assertHasUserMemory(proc, { procRoot });
   const [topology, caps] = await Promise.all([
     readTopology({ sysRoot, procRoot }),
     probeCapabilities({ sysRoot, procRoot, pid }),
@@ -180,7 +177,9 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
       if (stat.startTimeTicks !== proc.startTimeTicks) {
         return endWith('pid-reused', `PID ${pid} now belongs to another process (start time changed)`);
       }
-      if (stat.state !== 'Z' && stat.state !== 'X') return null;
+      // PF_EXITING: the task is inside exit() — its memory may already be gone (smaps and pagemap read
+      // empty) while /proc still shows it running until the teardown of its pages is done.
+      if (stat.state !== 'Z' && stat.state !== 'X' && (stat.flags & PF_EXITING) === 0) return null;
     } catch {
       // stat unreadable: the process is gone.
     }
