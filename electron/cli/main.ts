@@ -8,6 +8,8 @@ import { snapshotCommand } from './commands/snapshot.js';
 import { recordCommand } from './commands/record.js';
 import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
+import { agentCommand } from './commands/agent.js';
+import { uiCommand } from './commands/ui.js';
 import type { CliIo, Command } from './io.js';
 import { UsageError } from './io.js';
 
@@ -19,6 +21,8 @@ const COMMANDS: Record<string, Command> = {
   record: recordCommand,
   report: reportCommand,
   export: exportCommand,
+  agent: agentCommand,
+  ui: uiCommand,
 };
 
 const USAGE = `usage: tierscope <command> [options]
@@ -33,6 +37,9 @@ commands:
   report FILE           hot/warm/cold bytes per VMA and node, misplacement, hot and cold ranges
   export FILE --format json|csv|perfetto
                         the session for other tools
+  ui [--port P] [--pid N] [--no-open]
+                        browser mode: the UI and an agent on 127.0.0.1, behind a token URL
+  agent --stdio         the agent protocol on stdin/stdout (for the app, pkexec and ssh)
 
 common options:
   --json                machine-readable output

@@ -7,3 +7,4 @@ export * from './vma.js';
 export * from './caps.js';
 export * from './session.js';
 export * from './report.js';
+export * from './protocol.js';
