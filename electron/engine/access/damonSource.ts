@@ -67,7 +67,10 @@ export interface DamonSourceOptions {
  */
 export function initialRanges(vmas: readonly ScanVma[], maxRanges: number): AddressRange[] {
   if (!Number.isSafeInteger(maxRanges) || maxRanges < 1)
-    throw new TierscopeError('invalid-argument', `maxRanges must be a positive integer, got ${String(maxRanges)}`);
+    throw new TierscopeError(
+      'invalid-argument',
+      `maxRanges must be a positive integer, got ${String(maxRanges)}`,
+    );
   const sorted = vmas
     .filter((v) => v.end > v.start)
     .map((v) => ({ start: v.start, end: v.end }))
@@ -104,7 +107,10 @@ export function regionsToAccesses(
   maxNrAccesses: number,
 ): VmaAccess[] {
   if (!(maxNrAccesses > 0))
-    throw new TierscopeError('invalid-argument', `maxNrAccesses must be positive, got ${String(maxNrAccesses)}`);
+    throw new TierscopeError(
+      'invalid-argument',
+      `maxNrAccesses must be positive, got ${String(maxNrAccesses)}`,
+    );
   const out: VmaAccess[] = [];
   for (const v of vmas) {
     // First region ending after v.start.

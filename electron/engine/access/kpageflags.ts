@@ -60,8 +60,15 @@ export class KPageFlagsReader {
     const maxGapEntries = options.maxGapEntries ?? DEFAULT_KPAGEFLAGS_MAX_GAP_ENTRIES;
     const maxIoBytes = options.maxIoBytes ?? DEFAULT_KPAGEFLAGS_MAX_IO_BYTES;
     if (!Number.isSafeInteger(maxGapEntries) || maxGapEntries < 0)
-      throw new TierscopeError('invalid-argument', `maxGapEntries ${String(maxGapEntries)} is not a non-negative integer`);
-    if (!Number.isSafeInteger(maxIoBytes) || maxIoBytes < KPAGEFLAGS_ENTRY_BYTES || maxIoBytes % KPAGEFLAGS_ENTRY_BYTES !== 0)
+      throw new TierscopeError(
+        'invalid-argument',
+        `maxGapEntries ${String(maxGapEntries)} is not a non-negative integer`,
+      );
+    if (
+      !Number.isSafeInteger(maxIoBytes) ||
+      maxIoBytes < KPAGEFLAGS_ENTRY_BYTES ||
+      maxIoBytes % KPAGEFLAGS_ENTRY_BYTES !== 0
+    )
       throw new TierscopeError(
         'invalid-argument',
         `maxIoBytes ${String(maxIoBytes)} is not a positive multiple of 8: /proc/kpageflags is read in whole 64-bit entries`,
@@ -98,7 +105,10 @@ export class KPageFlagsReader {
   read(pfns: ArrayLike<number>, out?: Uint32Array): Uint32Array {
     const fd = this.fd;
     if (fd === null)
-      throw new TierscopeError('invalid-argument', `${this.file} was already closed; open a new KPageFlagsReader`);
+      throw new TierscopeError(
+        'invalid-argument',
+        `${this.file} was already closed; open a new KPageFlagsReader`,
+      );
     const result = out ?? new Uint32Array(pfns.length);
     if (result.length !== pfns.length)
       throw new TierscopeError(
@@ -152,12 +162,20 @@ export class KPageFlagsReader {
           got = readSync(fd, bytes, at + done, want, position + done);
         } catch (err) {
           if (isErrno(err, 'EACCES', 'EPERM'))
-            throw new TierscopeError('permission', `no permission to read ${this.file}: run Tierscope as root`, {
+            throw new TierscopeError(
+              'permission',
+              `no permission to read ${this.file}: run Tierscope as root`,
+              {
+                cause: err,
+              },
+            );
+          throw new TierscopeError(
+            'not-found',
+            `cannot read ${this.file} at offset ${position + done}: ${String(err)}`,
+            {
               cause: err,
-            });
-          throw new TierscopeError('not-found', `cannot read ${this.file} at offset ${position + done}: ${String(err)}`, {
-            cause: err,
-          });
+            },
+          );
         }
         this.calls++;
         if (got <= 0) {

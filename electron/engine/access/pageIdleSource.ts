@@ -43,7 +43,13 @@ import {
   KPageFlagsReader,
 } from './kpageflags.js';
 import { PageIdleBitmap } from './pageIdle.js';
-import { DEFAULT_PAGEMAP_BATCH_PAGES, PAGE_PRESENT, PagemapReader, decodePagemap, pfnsHidden } from './pagemap.js';
+import {
+  DEFAULT_PAGEMAP_BATCH_PAGES,
+  PAGE_PRESENT,
+  PagemapReader,
+  decodePagemap,
+  pfnsHidden,
+} from './pagemap.js';
 import {
   PAGE_ACCESSED,
   PAGE_IDLE,
@@ -160,7 +166,10 @@ export class PageIdleSource implements AccessSource {
   scan(vmas: readonly ScanVma[]): Promise<ScanResult> {
     return Promise.resolve().then(() => {
       if (!this.files)
-        throw new TierscopeError('invalid-argument', 'page_idle source: scan() before start() (or after stop())');
+        throw new TierscopeError(
+          'invalid-argument',
+          'page_idle source: scan() before start() (or after stop())',
+        );
       return this.walk(vmas, true);
     });
   }
@@ -213,7 +222,8 @@ export class PageIdleSource implements AccessSource {
 
       for (let c0 = 0; c0 < pages; c0 += this.batchPages) {
         const n = Math.min(this.batchPages, pages - c0);
-        if (!this.raw || this.raw.length < n) this.raw = new BigUint64Array(Math.min(this.batchPages, Math.max(n, 4096)));
+        if (!this.raw || this.raw.length < n)
+          this.raw = new BigUint64Array(Math.min(this.batchPages, Math.max(n, 4096)));
         const raw = files.pagemap.readRaw(
           v.start + BigInt(c0) * ps,
           v.start + BigInt(c0 + n) * ps,
