@@ -127,10 +127,10 @@ describe('browser mode against a real agent', () => {
     await page.getByRole('tab', { name: 'Processes' }).click();
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByLabel('Search processes').fill(`pid:${doomed.proc.pid}`);
+    // Rows by their key (pid:startTime): a pid's digits can appear in other rows' text.
     const row = page
       .getByRole('grid', { name: 'Processes' })
-      .getByRole('row')
-      .filter({ hasText: String(doomed.proc.pid) });
+      .locator(`[role="row"][data-key^="${doomed.proc.pid}:"]`);
     await row.waitFor();
     await doomed.proc.stop();
     await row.dblclick();
@@ -144,8 +144,7 @@ describe('browser mode against a real agent', () => {
     await page.getByLabel('Search processes').fill('memhog');
     await page
       .getByRole('grid', { name: 'Processes' })
-      .getByRole('row')
-      .filter({ hasText: String(memhog.proc.pid) })
+      .locator(`[role="row"][data-key^="${memhog.proc.pid}:"]`)
       .dblclick();
     await page.getByText('live · 1 s').waitFor({ timeout: 30_000 });
   });

@@ -142,7 +142,8 @@ describe.skipIf(SKIP)('UI against an agent in the NUMA lab (3 nodes)', () => {
     const grid = page.getByRole('grid', { name: 'Processes' });
     const headers = await grid.getByRole('columnheader').allTextContents();
     expect(headers.filter((h) => /^N\d/.test(h)).map((h) => h.slice(0, 2))).toEqual(['N0', 'N1', 'N2']);
-    const row = grid.getByRole('row').filter({ hasText: String(far.pid) });
+    // By the row key (pid:startTime), not by text: "90" also appears in other rows' pids, times and sizes.
+    const row = grid.locator(`[role="row"][data-key^="${far.pid}:"]`);
     // PID, User, Command, Started, RSS, N0, N1, N2: all of the 24 MiB on node 2.
     await expect
       .poll(async () => (await row.getByRole('gridcell').allTextContents())[7], { timeout: 120_000 })
