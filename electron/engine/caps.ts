@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { access, open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Capabilities, SourceAvailability } from '../contract/caps.js';
+import { inspectDamon, type DamonInspection } from './access/damonSysfs.js';
 import { TierscopeError, procfsError } from './errors.js';
 import { parseProcStat, parseProcStatus, PF_KTHREAD } from './procfs/process.js';
 import { isErrno, quoteForMessage, readKernelFile } from './sysfs/files.js';
@@ -23,6 +24,8 @@ export interface CapabilityProbeOptions {
   procRoot?: string;
   /** The process to be profiled; sources are judged for it. Defaults to ourselves (/proc/self). */
   pid?: number;
+  /** Where Tierscope's DAMON ownership record lives (damonSysfs.ts; default /run/tierscope). Only read. */
+  damonStateDir?: string;
 }
 
 /** The CapEff mask from /proc/PID/status (64-bit hex, hence bigint). */
@@ -146,6 +149,7 @@ async function probeDamon(
   sysRoot: string,
   procRoot: string,
   creds: Creds,
+  damonStateDir: string,
 ): Promise<{ summary: Capabilities['damon']; source: SourceAvailability }> {
   const dir = path.join(sysRoot, 'kernel/mm/damon/admin/kdamonds');
   let entries: string[];
@@ -201,25 +205,58 @@ async function probeDamon(
     mayWrite = false;
   }
 
+  const foreign = (extra = ''): SourceAvailability => ({
+    id: 'damon',
+    available: false,
+    reason: `${kdamondDirs.length} kdamond(s) already exist in ${dir} (${running} running) and belong to someone else (another tool or the host): DAMON's sysfs can only add a kdamond by rewriting nr_kdamonds, which the kernel refuses while one runs and which would delete their setup otherwise, so Tierscope leaves DAMON alone; if they are yours, stop and remove them with the tool that created them (e.g. damo)${extra}`,
+  });
   let source: SourceAvailability;
-  if (kdamondDirs.length > 0) {
-    source = {
-      id: 'damon',
-      available: false,
-      reason: `${kdamondDirs.length} kdamond(s) already exist in ${dir} (${running} running) and belong to someone else (another tool or the host): DAMON's sysfs can only add a kdamond by rewriting nr_kdamonds, which the kernel refuses while one runs and which would delete their setup otherwise, so Tierscope leaves DAMON alone; if they are yours, stop and remove them with the tool that created them (e.g. damo)`,
-    };
-  } else if (!mayWrite) {
-    source = {
-      id: 'damon',
-      available: false,
-      reason: `needs root: creating a kdamond means writing ${nrFile}, which only root may do; run Tierscope as root`,
-    };
+  if (!mayWrite) {
+    // Without root the kdamond directories and Tierscope's ownership record cannot be judged.
+    source =
+      kdamondDirs.length > 0
+        ? foreign()
+        : {
+            id: 'damon',
+            available: false,
+            reason: `needs root: creating a kdamond means writing ${nrFile}, which only root may do; run Tierscope as root`,
+          };
   } else {
-    source = {
-      id: 'damon',
-      available: true,
-      reason: `no kdamond exists and we may create one: DAMON samples access frequency per address region (adaptive regions, not per page)`,
-    };
+    // The same judgement startDamonVaddr makes (read-only): kdamonds left by a Tierscope that died
+    // without cleaning up are taken back, anything else is someone else's.
+    let inspection: DamonInspection | null = null;
+    let inspectError = '';
+    try {
+      inspection = await inspectDamon({ sysRoot, procRoot, stateDir: damonStateDir });
+    } catch (err) {
+      inspectError = err instanceof Error ? err.message : String(err);
+    }
+    const base = `DAMON samples access frequency per address region (adaptive regions, not per page)`;
+    if (inspection?.mayStart) {
+      const leftovers = inspection.kdamonds.filter((k) => k.leftoverOfTierscope).length;
+      source = {
+        id: 'damon',
+        available: true,
+        reason:
+          leftovers > 0
+            ? `${base}; the ${leftovers} kdamond(s) in ${dir} were left by a Tierscope process that ended without cleaning up (see ${path.join(damonStateDir, 'damon.json')}) and are removed when recording starts`
+            : `no kdamond exists and we may create one: ${base}`,
+      };
+    } else if (inspection?.record && inspection.ownerAlive) {
+      source = {
+        id: 'damon',
+        available: false,
+        reason: inspection.refusal ?? 'another Tierscope uses DAMON',
+      };
+    } else if (kdamondDirs.length > 0) {
+      source = foreign(inspection ? '' : ` (their setup could not be read: ${inspectError})`);
+    } else {
+      source = {
+        id: 'damon',
+        available: false,
+        reason: inspection?.refusal ?? `cannot judge DAMON's state: ${inspectError}`,
+      };
+    }
   }
   return { summary, source };
 }
@@ -263,6 +300,7 @@ export async function probeCapabilities({
   sysRoot = '/sys',
   procRoot = '/proc',
   pid,
+  damonStateDir = '/run/tierscope',
 }: CapabilityProbeOptions = {}): Promise<Capabilities> {
   if (pid !== undefined && (!Number.isSafeInteger(pid) || pid <= 0)) {
     throw new TierscopeError(
@@ -290,7 +328,7 @@ export async function probeCapabilities({
     }
   }
 
-  const damon = await probeDamon(sysRoot, procRoot, creds);
+  const damon = await probeDamon(sysRoot, procRoot, creds, damonStateDir);
   return {
     kernelRelease,
     uid,

@@ -3,7 +3,8 @@
  * accessed since the previous scan. The bitmap is indexed by physical frame, so each scan walks the
  * VMAs' pagemap for the frames backing their pages, reads those frames' idle bits (a set bit = not
  * accessed since it was marked), and marks them idle again right away (read → mark per batch, so the
- * blind window of a page is one syscall wide). start() marks every present page once.
+ * blind window of a page is one syscall wide). start() makes the same pass, so every present page is
+ * marked once before the first scan.
  *
  * What an "accessed" reading means (mm/page_idle.c, 6.12):
  * - The bitmap reads "not idle" both for frames accessed since the mark and for frames the kernel does
@@ -14,6 +15,10 @@
  *   it in both address spaces (a folio is mapped contiguously). A tail whose head is not mapped right
  *   before it (a folio partly unmapped or remapped) is unknown. Large folios (THP, mTHP) are therefore
  *   tracked per folio: one access anywhere marks all of their pages accessed.
+ * - A frame off the LRU cannot be marked either. One found off the LRU stays unknown at the next read
+ *   even if it is back on the LRU by then (the mark in between missed it), so the common case — a page
+ *   that sat in a per-CPU batch after its first fault — never reads falsely accessed. A frame that
+ *   leaves the LRU exactly between our read and our mark of it still reads accessed once.
  * - Frames change between scans. A page newly faulted, swapped in, copied on write or collapsed into a
  *   huge page sits in a frame nobody marked: it reads accessed, which for the first three is true (the
  *   fault was an access); khugepaged's collapse is the one false positive, for one scan. A page migrated
@@ -126,6 +131,13 @@ export class PageIdleSource implements AccessSource {
   private readonly openFiles: OpenPageIdleFiles;
   private files: PageIdleFiles | null = null;
   private raw: BigUint64Array | null = null;
+  /**
+   * Frames the last pass found untracked (off the LRU): the mark that followed could not set their idle
+   * flag, so "not idle" at the next read says nothing about them. A handful at any time (per-CPU batches,
+   * isolated pages, the zero page), hence a set.
+   */
+  private unmarked = new Set<number>();
+  private unmarkedNext = new Set<number>();
 
   constructor(
     readonly pid: number,
@@ -145,7 +157,10 @@ export class PageIdleSource implements AccessSource {
     this.openFiles = options.openFiles ?? openKernelPageIdleFiles;
   }
 
-  /** Opens pagemap, the bitmap and kpageflags (kept open until stop()) and marks every present page idle. */
+  /**
+   * Opens pagemap, the bitmap and kpageflags (kept open until stop()) and marks every present page idle.
+   * The pass also reads and classifies (discarded), to learn which frames the mark cannot reach.
+   */
   start(vmas: readonly ScanVma[]): Promise<void> {
     return Promise.resolve().then(() => {
       this.close();
@@ -155,7 +170,7 @@ export class PageIdleSource implements AccessSource {
         pageSizeBytes: this.pageSizeBytes,
       });
       try {
-        this.walk(vmas, false);
+        this.walk(vmas);
       } catch (err) {
         this.close();
         throw err;
@@ -170,7 +185,7 @@ export class PageIdleSource implements AccessSource {
           'invalid-argument',
           'page_idle source: scan() before start() (or after stop())',
         );
-      return this.walk(vmas, true);
+      return this.walk(vmas);
     });
   }
 
@@ -183,6 +198,7 @@ export class PageIdleSource implements AccessSource {
     const files = this.files;
     this.files = null;
     this.raw = null;
+    this.unmarked = new Set();
     if (!files) return;
     for (const f of [files.pageFlags, files.pagemap, files.bitmap]) {
       try {
@@ -194,11 +210,10 @@ export class PageIdleSource implements AccessSource {
   }
 
   /**
-   * One pass over the VMAs in address order, batch by batch: pagemap → frames of present pages → (scan
-   * only: read their idle bits, classify) → mark them idle. Returns the per-page flags (scan) and the
-   * present pages handled.
+   * One pass over the VMAs in address order, batch by batch: pagemap → frames of present pages → read
+   * their idle bits → mark them idle → classify. Returns the per-page flags and the present pages handled.
    */
-  private walk(vmas: readonly ScanVma[], classify: boolean): ScanResult {
+  private walk(vmas: readonly ScanVma[]): ScanResult {
     const files = this.files;
     if (!files) throw new TierscopeError('invalid-argument', 'page_idle source is not started');
     const ps = BigInt(this.pageSizeBytes);
@@ -206,6 +221,7 @@ export class PageIdleSource implements AccessSource {
     const accesses: VmaAccess[] = [];
     let pagesScanned = 0;
     const carry: Carry = { vpage: -1, pfn: -1, flag: PAGE_UNKNOWN };
+    this.unmarkedNext.clear();
 
     for (const v of sorted) {
       if (v.end <= v.start) continue;
@@ -218,7 +234,7 @@ export class PageIdleSource implements AccessSource {
       if (pagesBig > BigInt(this.maxPagesPerVma)) continue; // the model does not track it either
       const pages = Number(pagesBig);
       const firstVpage = Number(v.start / ps);
-      const flags = classify ? new Uint8Array(pages).fill(PAGE_UNKNOWN) : null;
+      const flags = new Uint8Array(pages).fill(PAGE_UNKNOWN);
 
       for (let c0 = 0; c0 < pages; c0 += this.batchPages) {
         const n = Math.min(this.batchPages, pages - c0);
@@ -247,16 +263,13 @@ export class PageIdleSource implements AccessSource {
         }
         const framePfns = pfns.subarray(0, m);
         pagesScanned += m;
-        if (!flags) {
-          files.bitmap.markIdle(framePfns);
-          continue;
-        }
         const notIdle = files.bitmap.readIdle(framePfns);
         files.bitmap.markIdle(framePfns);
         this.classifyBatch(files, flags, c0, firstVpage, at.subarray(0, m), framePfns, notIdle, carry);
       }
-      if (flags) accesses.push({ granularity: 'page', vmaId: v.id, flags });
+      accesses.push({ granularity: 'page', vmaId: v.id, flags });
     }
+    [this.unmarked, this.unmarkedNext] = [this.unmarkedNext, this.unmarked];
     return { accesses, pagesScanned };
   }
 
@@ -300,6 +313,9 @@ export class PageIdleSource implements AccessSource {
           }
         } else if ((f & untracked) !== 0 || (f & (1 << KPF_LRU)) === 0) {
           flag = PAGE_UNKNOWN;
+          this.unmarkedNext.add(pfn);
+        } else if (this.unmarked.has(pfn)) {
+          flag = PAGE_UNKNOWN; // back on the LRU, but the last mark missed it: its reading means nothing
         } else {
           flag = PAGE_ACCESSED;
         }
