@@ -10,6 +10,9 @@ import { reportCommand } from './commands/report.js';
 import { exportCommand } from './commands/export.js';
 import { agentCommand } from './commands/agent.js';
 import { uiCommand } from './commands/ui.js';
+import { migrateCommand } from './commands/migrate.js';
+import { rebindCommand } from './commands/rebind.js';
+import { balancingCommand } from './commands/balancing.js';
 import type { CliIo, Command } from './io.js';
 import { UsageError } from './io.js';
 
@@ -23,6 +26,9 @@ const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   agent: agentCommand,
   ui: uiCommand,
+  migrate: migrateCommand,
+  rebind: rebindCommand,
+  balancing: balancingCommand,
 };
 
 const USAGE = `usage: tierscope <command> [options]
@@ -40,6 +46,11 @@ commands:
   ui [--port P] [--pid N] [--no-open]
                         browser mode: the UI and an agent on 127.0.0.1, behind a token URL
   agent --stdio         the agent protocol on stdin/stdout (for the app, pkexec and ssh)
+  migrate --pid N (--vma A | --range A-B | --hot | --cold | --top-k K | --all) --to NODE
+                        move pages (promote/demote) as an experiment: batched, rate-limited, verified
+  rebind --pid N --range A-B --to NODE --lazy
+                        move each page of a range when it is next touched (migrate-on-touch)
+  balancing             kernel NUMA balancing and demotion: mode and counters; --yes to change them
 
 common options:
   --json                machine-readable output

@@ -7,4 +7,5 @@ export * from './vma.js';
 export * from './caps.js';
 export * from './session.js';
 export * from './report.js';
+export * from './experiment.js';
 export * from './protocol.js';

@@ -3,7 +3,8 @@
 // the repeats. It only ever writes a new file (a temp file in the destination directory, fsync'd, then
 // renamed or linked into place): a source is never modified, damaged or not.
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { Experiment } from '../../contract/index.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TierscopeError } from '../errors.js';
 import {
@@ -43,7 +44,9 @@ export interface CompactResult {
   /** What of the source could not be read (torn tail, or damage read with salvage). */
   recovered: Recovered | null;
   /** Compressed bytes per table, for the size bench. */
-  tableBytes: Record<DataTable | 'meta' | 'end', number>;
+  tableBytes: Record<DataTable | 'meta' | 'end' | 'experiments', number>;
+  /** Migration experiments written (format 2+). */
+  experimentCount: number;
 }
 
 /** Rows sorted for compression: per VMA for samples and heat, per name for counters. */
@@ -72,10 +75,9 @@ class SegmentWriter {
   private intervals = 0;
   private sampleRows = 0;
   readonly rows = Object.fromEntries(DATA_TABLES.map((t) => [t, 0])) as Record<DataTable, number>;
-  readonly tableBytes = Object.fromEntries([...DATA_TABLES, 'meta', 'end'].map((t) => [t, 0])) as Record<
-    DataTable | 'meta' | 'end',
-    number
-  >;
+  readonly tableBytes = Object.fromEntries(
+    [...DATA_TABLES, 'meta', 'end', 'experiments'].map((t) => [t, 0]),
+  ) as Record<DataTable | 'meta' | 'end' | 'experiments', number>;
 
   constructor(
     private readonly specs: TableSpecs,
@@ -90,7 +92,7 @@ class SegmentWriter {
     if (this.intervals >= this.segmentIntervals || this.sampleRows >= SEGMENT_SAMPLE_ROWS) await this.flush();
   }
 
-  async json(table: 'meta' | 'end', value: unknown): Promise<void> {
+  async json(table: 'meta' | 'end' | 'experiments', value: unknown): Promise<void> {
     const chunk = encodeChunk(table, Buffer.from(JSON.stringify(value)), COMPACT_ZLIB_LEVEL);
     this.tableBytes[table] += chunk.length;
     await this.emit(chunk);
@@ -146,6 +148,7 @@ async function writeCompacted(
   source: SessionFileReader,
   tmpPath: string,
   segmentIntervals: number,
+  extraExperiments: readonly Experiment[] = [],
 ): Promise<Omit<CompactResult, 'path'>> {
   const fh = await open(tmpPath, 'wx', 0o644);
   let size = 0;
@@ -163,12 +166,22 @@ async function writeCompacted(
     await segments.json('meta', { ...source.meta, formatVersion: SESSION_FORMAT_VERSION });
     for await (const group of source.groups()) await segments.add(group);
     await segments.flush();
+    // Experiments after the intervals they span and before the end record; an added record replaces an
+    // earlier one with the same id.
+    const experiments = [...source.experiments];
+    for (const e of extraExperiments) {
+      const at = experiments.findIndex((x) => x.id === e.id);
+      if (at >= 0) experiments[at] = e;
+      else experiments.push(e);
+    }
+    for (const e of experiments) await segments.json('experiments', e);
     if (source.end !== null) await segments.json('end', source.end);
     await fh.sync();
     return {
       bytes: size,
       intervalCount: source.intervalCount,
       rows: segments.rows,
+      experimentCount: experiments.length,
       sourceVersion: source.fileVersion,
       recovered: source.recovered,
       tableBytes: segments.tableBytes,
@@ -190,6 +203,7 @@ async function verifyCompacted(tmpPath: string, expected: Omit<CompactResult, 'p
     const same =
       check.recovered === null &&
       check.intervalCount === expected.intervalCount &&
+      check.experiments.length === expected.experimentCount &&
       DATA_TABLES.every((t) => rows[t] === expected.rows[t]);
     if (!same) throw new Error('the compacted copy does not read back as written');
   } finally {
@@ -246,4 +260,103 @@ export async function compactSession(
 /** The writer's close: compacts its own complete journal and atomically replaces it. */
 export async function compactInPlace(path: string): Promise<CompactResult> {
   return compactSession(path, path, { force: true });
+}
+
+/** How long addExperimentToSession waits for another writer of the same session (ms). */
+const LOCK_WAIT_MS = 10_000;
+
+/**
+ * An exclusive lock file next to the session, so two experiments added at once cannot both rewrite it
+ * from the same original (the later rename would drop the other's record). A lock whose owner is gone
+ * is stale and taken over.
+ */
+async function lockSession(path: string): Promise<() => Promise<void>> {
+  const lock = join(dirname(path), `.${basename(path)}.lock`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      return () => unlink(lock).catch(() => undefined);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(err, lock, 'lock session');
+    }
+    const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
+    let alive = false;
+    try {
+      if (Number.isInteger(owner) && owner > 0) {
+        process.kill(owner, 0);
+        alive = true;
+      }
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) {
+      await unlink(lock).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new TierscopeError(
+        'busy',
+        `${path} is being rewritten by process ${owner} (lock ${lock}); try again when it is done`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Adds a finished migration experiment to a finished session: the session is rewritten (compacted, with
+ * the record before its end record) into a temp file, verified, and renamed over the original, so a
+ * reader sees the old file or the new one, never a mix. Refuses a session without an end record (its
+ * recorder may still be writing it: a live recorder takes experiments through SessionWriter.appendExperiment)
+ * and one that is only partly readable (rewriting it would drop the unreadable part).
+ */
+export async function addExperimentToSession(path: string, experiment: Experiment): Promise<CompactResult> {
+  const checked = Experiment.safeParse(experiment);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new TierscopeError(
+      'invalid-argument',
+      `invalid experiment record (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`,
+    );
+  }
+  const unlock = await lockSession(path);
+  const tmp = tempPathFor(path, 'adding-experiment');
+  try {
+    const source = await SessionFileReader.open(path);
+    let result: Omit<CompactResult, 'path'>;
+    let ended: boolean;
+    try {
+      result = await writeCompacted(source, tmp, SEGMENT_INTERVALS, [checked.data]);
+      ended = source.end !== null;
+    } finally {
+      await source.close();
+    }
+    if (!ended) {
+      throw new TierscopeError(
+        'busy',
+        `${path} has no end record: it is still being recorded (or its recorder was killed), and only its recorder may write to it; stop the recording first`,
+      );
+    }
+    if (result.recovered !== null) {
+      throw new TierscopeError(
+        'invalid-argument',
+        `${path} is only partly readable (${result.recovered.reason}); compact it to another file first (nothing was added)`,
+      );
+    }
+    await verifyCompacted(tmp, result);
+    try {
+      await rename(tmp, path);
+      await syncDir(dirname(path));
+    } catch (err) {
+      throw fileError(err, path, 'write session');
+    }
+    return { path, ...result };
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    if (err instanceof TierscopeError) throw err;
+    throw fileError(err, path, 'add the experiment to');
+  } finally {
+    await unlock();
+  }
 }

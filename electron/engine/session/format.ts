@@ -6,7 +6,7 @@ import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import { TierscopeError } from '../errors.js';
 
 /** The newest format this build writes and reads. */
-export const SESSION_FORMAT_VERSION = 1;
+export const SESSION_FORMAT_VERSION = 2;
 
 /** PNG-style: a high byte (catches 7-bit transfers), "TSS", CR LF (catches newline conversion), ^Z, LF. */
 export const FILE_MAGIC = Uint8Array.from([0x89, 0x54, 0x53, 0x53, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -26,6 +26,8 @@ export const TABLE_IDS = {
   heat: 6,
   count_runs: 7,
   counters: 8,
+  // Format 2: one migration experiment (the contract's Experiment) as JSON, outside the interval groups.
+  experiments: 9,
 } as const;
 export type TableName = keyof typeof TABLE_IDS;
 const TABLE_BY_ID = new Map<number, TableName>(

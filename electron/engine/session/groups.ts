@@ -1,7 +1,7 @@
 // Walks a session file group by group: checks and decodes chunks, upgrades older formats, applies the
 // commit rule (rows count only once the `intervals` chunk that closes their group is read) and decides
 // what a damaged file means. Never writes to the file.
-import { SessionEnd, SessionMeta } from '../../contract/index.js';
+import { Experiment, SessionEnd, SessionMeta } from '../../contract/index.js';
 import { TierscopeError } from '../errors.js';
 import {
   type ColumnSet,
@@ -59,6 +59,8 @@ function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; me
 export class SessionFileReader {
   end: SessionEnd | null = null;
   recovered: Recovered | null = null;
+  /** Migration experiments (format 2+), in file order; a later record of the same id replaces an earlier one. */
+  experiments: Experiment[] = [];
   intervalCount = 0;
   private committedEnd: number;
   private lastIndex = -1;
@@ -223,6 +225,17 @@ export class SessionFileReader {
     return checked.data;
   }
 
+  private readExperiment(chunk: Chunk): void {
+    if (this.fileVersion < 2)
+      throw new ColumnError(`an experiments chunk in a format ${this.fileVersion} file`);
+    const checked = Experiment.safeParse(parseJson(chunk.decoded, 'experiment record'));
+    if (!checked.success)
+      throw new ColumnError(`an experiment record is invalid (${firstIssue(checked.error)})`);
+    const at = this.experiments.findIndex((e) => e.id === checked.data.id);
+    if (at >= 0) this.experiments[at] = checked.data;
+    else this.experiments.push(checked.data);
+  }
+
   /**
    * Yields every committed group, checked and upgraded to the current format. When it returns, `end`,
    * `recovered` and `intervalCount` are final. Throws TierscopeError('parse') on damage (unless salvaging).
@@ -253,6 +266,14 @@ export class SessionFileReader {
         switch (next.table) {
           case 'meta':
             throw new ColumnError('a second metadata chunk');
+          case 'experiments':
+            // Self-contained: not part of a group, committed by its own checksum.
+            this.readExperiment(next);
+            if (pending.size === 0) {
+              this.committedEnd = next.end;
+              groupStart = next.end;
+            }
+            break;
           case 'end':
             if (pending.size > 0) throw new ColumnError('the end record follows rows no interval committed');
             this.end = this.readEnd(next);

@@ -1,5 +1,10 @@
 // The session store: see docs/session-format.md.
-export { compactSession, type CompactOptions, type CompactResult } from './compact.js';
+export {
+  addExperimentToSession,
+  compactSession,
+  type CompactOptions,
+  type CompactResult,
+} from './compact.js';
 export { SESSION_FORMAT_VERSION } from './format.js';
 export type { OpenOptions, Recovered } from './groups.js';
 export type {

@@ -1,6 +1,6 @@
 // The in-memory model of an opened session: typed arrays per column, rows ordered by interval, plus what
 // the report and the UI read most (per-interval totals, per-VMA series, counters as series).
-import type { SessionEnd, SessionMeta, SessionVma } from '../../contract/index.js';
+import type { Experiment, SessionEnd, SessionMeta, SessionVma } from '../../contract/index.js';
 import { type ColumnSet, concatSets, f64, permuteSet, strings, u8, u32, u64 } from './columns.js';
 import type { Layout } from './format.js';
 import type { Recovered } from './groups.js';
@@ -101,6 +101,8 @@ export interface SessionSource {
   meta: SessionMeta;
   end: SessionEnd | null;
   recovered: Recovered | null;
+  /** Migration experiments recorded in the session (format 2+), in file order. */
+  experiments: Experiment[];
 }
 
 function countingOrder(keys: Uint32Array, buckets: number): { order: Uint32Array; offsets: Uint32Array } {
@@ -149,6 +151,8 @@ export class Session {
   readonly endRecorded: boolean;
   /** Set when part of the file was not read (torn tail, or damage read with salvage). */
   readonly recovered: Recovered | null;
+  /** Migration experiments recorded in the session, in file order (none before format 2). */
+  readonly experiments: readonly Experiment[];
   /** Format version the file is written in; `meta.formatVersion` is the version it was upgraded to. */
   readonly fileVersion: number;
   readonly layout: Layout;
@@ -170,6 +174,7 @@ export class Session {
     this.layout = source.layout;
     this.fileBytes = source.fileBytes;
     this.recovered = source.recovered;
+    this.experiments = source.experiments;
     const nodes = source.meta.nodes;
 
     const iv = tables.intervals;

@@ -44,6 +44,7 @@ export async function openSession(path: string, options: OpenOptions = {}): Prom
         meta: reader.meta,
         end: reader.end,
         recovered: reader.recovered,
+        experiments: reader.experiments,
       }),
     );
   } finally {

@@ -1,11 +1,11 @@
-// The tables of format 1 and their columns. Per-node values are fixed columns named by node id
+// The tables of formats 1 and 2 (2 only adds the experiments JSON chunk) and their columns. Per-node values are fixed columns named by node id
 // (n0_pages, n2_hot_pages…): a session's node set never changes, and flat columns are what pandas and
 // polars users want. Page counts are uint32 (16 TiB of 4 KiB pages per VMA); addresses are uint64.
 import type { SessionMeta } from '../../contract/index.js';
 import type { ColumnSpec } from './columns.js';
 import type { TableName } from './format.js';
 
-export type DataTable = Exclude<TableName, 'meta' | 'end'>;
+export type DataTable = Exclude<TableName, 'meta' | 'end' | 'experiments'>;
 
 /** Order in which a group's chunks are written: `intervals` last, because it commits the group. */
 export const DATA_TABLES: readonly DataTable[] = [

@@ -187,8 +187,22 @@ const v0ToV1: Upgrader = {
   },
 };
 
+/**
+ * Format 2 adds the `experiments` chunk (migration experiments, JSON) and nothing else: a format 1 file is
+ * a format 2 file without experiments, so only the version in its meta changes.
+ */
+const v1ToV2: Upgrader = {
+  from: 1,
+  to: 2,
+  summary:
+    'adds the experiments chunk (one migration experiment per chunk, JSON); a format 1 session has none',
+  meta: (old) => ({ ...old, formatVersion: 2 }),
+  end: (old) => old,
+  group: (old) => old,
+};
+
 /** Every upgrader, oldest first; the chain must be contiguous up to SESSION_FORMAT_VERSION. */
-export const UPGRADERS: readonly Upgrader[] = [v0ToV1];
+export const UPGRADERS: readonly Upgrader[] = [v0ToV1, v1ToV2];
 export const OLDEST_READABLE_VERSION = UPGRADERS[0]?.from ?? SESSION_FORMAT_VERSION;
 
 /** The upgraders that take a file of `version` to the current one, in order. */
@@ -208,7 +222,8 @@ export function specsForVersion(version: number, meta: Json): TableSpecs {
   switch (version) {
     case 0:
       return FORMAT0_SPECS;
-    case SESSION_FORMAT_VERSION:
+    case 1:
+    case 2:
       return tableSpecs({ nodes: nodesOf(meta), heatBucketsPerVma: heatWidthOf(meta) });
     default:
       throw new ColumnError(`format ${version} is not known to this build`);

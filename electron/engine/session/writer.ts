@@ -4,7 +4,7 @@
 // compacts into a new file that atomically replaces the journal.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type IntervalRecord, SessionEnd, SessionMeta } from '../../contract/index.js';
+import { Experiment, type IntervalRecord, SessionEnd, SessionMeta } from '../../contract/index.js';
 import { TierscopeError } from '../errors.js';
 import { encodeArrowStream } from './columns.js';
 import { compactInPlace, syncDir } from './compact.js';
@@ -45,6 +45,11 @@ export interface SessionWriter {
    * A record the store cannot keep is rejected (TierscopeError 'invalid-argument') without touching the file.
    */
   append(interval: IntervalRecord): Promise<void>;
+  /**
+   * Appends a finished migration experiment (one self-contained chunk, synced like an interval). Writes
+   * are in call order with the intervals. An invalid record is rejected without touching the file.
+   */
+  appendExperiment(experiment: Experiment): Promise<void>;
   /** Writes the end record, syncs, compacts. */
   close(end: SessionEnd): Promise<SessionCloseResult>;
   /**
@@ -120,6 +125,23 @@ class JournalWriter implements SessionWriter {
       }
       const bytes = Buffer.concat(chunks);
       return this.enqueue(() => this.commit(bytes, 1));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  appendExperiment(experiment: Experiment): Promise<void> {
+    try {
+      if (this.state !== 'open') throw invalidArgument(`${this.path}: the session writer is already closed`);
+      const checked = Experiment.safeParse(experiment);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw invalidArgument(
+          `${this.path}: invalid experiment record (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`,
+        );
+      }
+      const chunk = encodeChunk('experiments', Buffer.from(JSON.stringify(checked.data)), JOURNAL_ZLIB_LEVEL);
+      return this.enqueue(() => this.commit(chunk, 0));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

@@ -97,7 +97,7 @@ describe('versions', () => {
     await expectBad(
       'v7.tierscope',
       bytes,
-      /v7\.tierscope: written by a newer Tierscope \(format 7; this build reads up to 1\): upgrade Tierscope$/,
+      /v7\.tierscope: written by a newer Tierscope \(format 7; this build reads up to 2\): upgrade Tierscope$/,
     );
   });
 });
