@@ -98,6 +98,7 @@ async function run(withRecorder: boolean, n: number): Promise<Recorded> {
     'off',
   ]);
   let recorder: ChildProcess | null = null;
+  let recorderStderr = '';
   const out = join(dir, `run-${n}.tierscope`);
   if (withRecorder) {
     const args = [
@@ -111,7 +112,11 @@ async function run(withRecorder: boolean, n: number): Promise<Recorded> {
       values.source,
     ];
     if (values.interval !== undefined) args.push('--interval', values.interval);
-    recorder = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    recorder = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its progress lines would drown the numbers: kept, and shown only if it fails.
+    recorder.stderr?.on('data', (c: Buffer) => {
+      recorderStderr += c.toString();
+    });
   }
   await sleep(seconds * 1000);
   const rate = await stopHog(hog);
@@ -124,7 +129,7 @@ async function run(withRecorder: boolean, n: number): Promise<Recorded> {
       source: '-',
     };
   const [code] = (await once(recorder, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`tierscope record exited ${String(code)}`);
+  if (code !== 0) throw new Error(`tierscope record exited ${String(code)}:\n${recorderStderr}`);
   const session = await openSession(out);
   const iv = session.intervals;
   let cpuMs = 0;
