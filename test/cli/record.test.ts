@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,26 +113,40 @@ describe('tierscope record + report (refs source, unprivileged path)', () => {
     expect(report.intervals).toBeGreaterThanOrEqual(2);
   });
 
-  it('a recorder killed with SIGKILL leaves a session report can read', async () => {
+  /**
+   * Starts `tierscope record` (the built bin) on a fresh hot/idle child and resolves once the first
+   * interval was reported plus `settleMs`; `stderr()` returns everything it printed so far.
+   */
+  async function startRecorder(
+    out: string,
+    settleMs: number,
+  ): Promise<{ recorder: ChildProcess; stderr: () => string }> {
     const { child } = await startHotIdleChild();
     children.push(child);
-    const out = sessionPath();
     const bin = new URL('../../scripts/tierscope.mjs', import.meta.url).pathname;
     const recorder = spawn(
       process.execPath,
       [bin, 'record', '--pid', String(child.pid), '--out', out, '--source', 'refs', '--interval', '200ms'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    // Kill after the third interval was reported (the progress line goes to stderr).
-    let seen = '';
-    await new Promise<void>((resolve) => {
-      recorder.stderr.on('data', (d: Buffer) => {
-        seen += d.toString();
-        if (/recording \d+ s, 1 intervals/.test(seen)) setTimeout(resolve, 500);
-      });
+    let err = '';
+    recorder.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
     });
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (/recording \d+ s, 1 intervals/.test(err)) {
+          clearInterval(poll);
+          setTimeout(resolve, settleMs);
+        }
+      }, 20);
+    });
+    return { recorder, stderr: () => err };
+  }
+
+  it('a recorder killed with SIGKILL leaves a session report can read', async () => {
+    const out = sessionPath();
+    const { recorder } = await startRecorder(out, 500);
     const exited = once(recorder, 'exit');
     recorder.kill('SIGKILL');
     await exited;
@@ -144,29 +158,13 @@ describe('tierscope record + report (refs source, unprivileged path)', () => {
   });
 
   it('SIGINT stops cleanly: end record "stopped", file compacted', async () => {
-    const { child } = await startHotIdleChild();
-    children.push(child);
     const out = sessionPath();
-    const bin = new URL('../../scripts/tierscope.mjs', import.meta.url).pathname;
-    const recorder = spawn(
-      process.execPath,
-      [bin, 'record', '--pid', String(child.pid), '--out', out, '--source', 'refs', '--interval', '200ms'],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let err = '';
-    await new Promise<void>((resolve) => {
-      recorder.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        if (/recording \d+ s, 1 intervals/.test(err)) setTimeout(resolve, 300);
-      });
-    });
+    const { recorder, stderr } = await startRecorder(out, 300);
     const exited = once(recorder, 'exit');
     recorder.kill('SIGINT');
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
-    expect(err).toMatch(/stopped \(stopped by the user\)/);
+    expect(stderr()).toMatch(/stopped \(stopped by the user\)/);
     const report = Report.parse(JSON.parse((await cli('report', out, '--json')).out));
     expect(report.end).toMatchObject({ reason: 'stopped', recorded: true });
   });
