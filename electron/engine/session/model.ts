@@ -107,16 +107,70 @@ export interface SessionSource {
 
 function countingOrder(keys: Uint32Array, buckets: number): { order: Uint32Array; offsets: Uint32Array } {
   const offsets = new Uint32Array(buckets + 1);
-  for (const k of keys) offsets[k + 1] = (offsets[k + 1] ?? 0) + 1;
+  for (let i = 0; i < keys.length; i++) {
+    const k = (keys[i] ?? 0) + 1;
+    offsets[k] = (offsets[k] ?? 0) + 1;
+  }
   for (let b = 0; b < buckets; b++) offsets[b + 1] = (offsets[b + 1] ?? 0) + (offsets[b] ?? 0);
   const next = offsets.slice(0, buckets);
   const order = new Uint32Array(keys.length);
-  keys.forEach((k, i) => {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] ?? 0;
     const at = next[k] ?? 0;
     order[at] = i;
     next[k] = at + 1;
-  });
+  }
   return { order, offsets };
+}
+
+function toFloat64(values: BigUint64Array): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Number(values[i] ?? 0n);
+  return out;
+}
+
+/** offsets[p]..offsets[p + 1] = the rows whose (sorted) key is p. */
+function runOffsets(sortedKeys: Uint32Array, buckets: number): Uint32Array {
+  const offsets = new Uint32Array(buckets + 1);
+  for (const k of sortedKeys) offsets[k + 1] = (offsets[k + 1] ?? 0) + 1;
+  for (let b = 0; b < buckets; b++) offsets[b + 1] = (offsets[b + 1] ?? 0) + (offsets[b] ?? 0);
+  return offsets;
+}
+
+/**
+ * Interval index → position in the intervals table (0 for an index it does not have). Indices count from
+ * 0, so a dense lookup table is the fast path; a sparse or huge index (a damaged file) uses a Map. Maps
+ * whole columns at once: typed-array loops, not TypedArray.from with a callback (that iterates through the
+ * iterator protocol: seconds on a one-hour session).
+ */
+function intervalPositions(index: Uint32Array): (raw: Uint32Array) => Uint32Array {
+  let max = 0;
+  for (const at of index) if (at > max) max = at;
+  if (max <= 4 * index.length + 1024) {
+    const dense = new Uint32Array(max + 1);
+    for (let pos = 0; pos < index.length; pos++) dense[index[pos] ?? 0] = pos;
+    return (raw) => {
+      const out = new Uint32Array(raw.length);
+      for (let i = 0; i < raw.length; i++) {
+        const at = raw[i] ?? 0;
+        out[i] = at <= max ? (dense[at] ?? 0) : 0;
+      }
+      return out;
+    };
+  }
+  const sparse = new Map<number, number>();
+  index.forEach((at, pos) => sparse.set(at, pos));
+  return (raw) => {
+    const out = new Uint32Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = sparse.get(raw[i] ?? 0) ?? 0;
+    return out;
+  };
+}
+
+/** True when keys never decrease. */
+function ascending(keys: Uint32Array): boolean {
+  for (let i = 1; i < keys.length; i++) if ((keys[i] ?? 0) < (keys[i - 1] ?? 0)) return false;
+  return true;
 }
 
 /** Collects decoded groups and builds the model once all are read. */
@@ -160,7 +214,13 @@ export class Session {
   readonly intervalCount: number;
   readonly intervals: IntervalColumns;
   readonly samples: SampleColumns;
-  readonly heat: HeatColumns;
+  /** Built on first use (only heatmaps read it; it is the largest table to reorder on open). */
+  get heat(): HeatColumns {
+    this.heatColumns ??= this.buildHeat();
+    return this.heatColumns;
+  }
+  private heatColumns: HeatColumns | null = null;
+  private readonly buildHeat: () => HeatColumns;
   readonly countRuns: CountRunColumns;
   readonly counters: CounterSeries;
   readonly totals: IntervalTotals;
@@ -184,21 +244,25 @@ export class Session {
       startMs: f64(iv, 'start_ms'),
       endMs: f64(iv, 'end_ms'),
       samplerCpuMs: f64(iv, 'sampler_cpu_ms'),
-      pagesScanned: Float64Array.from(u64(iv, 'pages_scanned'), Number),
+      pagesScanned: toFloat64(u64(iv, 'pages_scanned')),
       scansInWindow: u32(iv, 'scans_in_window'),
       hasCountRuns: u8(iv, 'has_count_runs'),
     };
-    const posOf = new Map<number, number>();
-    this.intervals.index.forEach((at, pos) => posOf.set(at, pos));
+    const posOf = intervalPositions(this.intervals.index);
     const byInterval = (
       table: DataTable,
     ): { set: ColumnSet; offsets: Uint32Array; intervalPos: Uint32Array } => {
       const set = tables[table];
-      const keys = Uint32Array.from(u32(set, 'interval'), (at) => posOf.get(at) ?? 0);
+      const keys = posOf(u32(set, 'interval'));
+      // Recorders write rows interval by interval: then only the offsets are needed, not a permuted copy
+      // of every column. Compacted files group rows by VMA (better compression), so they are permuted.
+      if (ascending(keys)) return { set, offsets: runOffsets(keys, this.intervalCount), intervalPos: keys };
       const { order, offsets } = countingOrder(keys, this.intervalCount);
       const sorted = permuteSet(specs[table], set, order);
       tables[table] = sorted;
-      return { set: sorted, offsets, intervalPos: Uint32Array.from(order, (i) => keys[i] ?? 0) };
+      const intervalPos = new Uint32Array(keys.length);
+      for (let p = 0; p < this.intervalCount; p++) intervalPos.fill(p, offsets[p], offsets[p + 1]);
+      return { set: sorted, offsets, intervalPos };
     };
 
     const s = byInterval('samples');
@@ -215,13 +279,15 @@ export class Session {
       hotPagesByNode: nodes.map((n) => u32(s.set, nodeHotColumn(n))),
       coldPagesByNode: nodes.map((n) => u32(s.set, nodeColdColumn(n))),
     };
-    const h = byInterval('heat');
-    this.heat = {
-      offsets: h.offsets,
-      intervalPos: h.intervalPos,
-      vmaId: u32(h.set, 'vma_id'),
-      buckets: u8(h.set, 'buckets'),
-      width: source.meta.heatBucketsPerVma,
+    this.buildHeat = (): HeatColumns => {
+      const h = byInterval('heat');
+      return {
+        offsets: h.offsets,
+        intervalPos: h.intervalPos,
+        vmaId: u32(h.set, 'vma_id'),
+        buckets: u8(h.set, 'buckets'),
+        width: source.meta.heatBucketsPerVma,
+      };
     };
     const r = byInterval('count_runs');
     this.countRuns = {
@@ -237,11 +303,11 @@ export class Session {
     const nameSlot = new Map(names.map((n, k) => [n, k]));
     const values = names.map(() => new Float64Array(this.intervalCount).fill(NaN));
     const cNames = strings(c, 'name');
-    const cIntervals = u32(c, 'interval');
+    const cPos = posOf(u32(c, 'interval'));
     const cValues = f64(c, 'value');
     for (let i = 0; i < c.rows; i++) {
       const series = values[nameSlot.get(cNames[i] ?? '') ?? 0];
-      if (series) series[posOf.get(cIntervals[i] ?? 0) ?? 0] = cValues[i] ?? NaN;
+      if (series) series[cPos[i] ?? 0] = cValues[i] ?? NaN;
     }
     this.counters = { names, values };
 
@@ -309,12 +375,18 @@ export class Session {
     const vma = slot === undefined ? undefined : this.vmas[slot];
     if (slot === undefined || vma === undefined) return undefined;
     // Built once: a stable counting sort of the (interval-ordered) rows by VMA slot.
-    this.byVma ??= countingOrder(
-      Uint32Array.from(this.samples.vmaId, (v) => this.vmaSlot.get(v) ?? 0),
-      this.vmas.length,
-    );
+    if (this.byVma === null) {
+      const ids = this.samples.vmaId;
+      const slots = new Uint32Array(ids.length);
+      for (let i = 0; i < ids.length; i++) slots[i] = this.vmaSlot.get(ids[i] ?? 0) ?? 0;
+      this.byVma = countingOrder(slots, this.vmas.length);
+    }
     const rows = this.byVma.order.subarray(this.byVma.offsets[slot] ?? 0, this.byVma.offsets[slot + 1] ?? 0);
-    const pick = (column: Uint32Array): Uint32Array => Uint32Array.from(rows, (r) => column[r] ?? 0);
+    const pick = (column: Uint32Array): Uint32Array => {
+      const out = new Uint32Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = column[rows[i] ?? 0] ?? 0;
+      return out;
+    };
     const s = this.samples;
     return {
       vma,
