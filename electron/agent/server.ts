@@ -18,9 +18,16 @@ import {
 import { pageSizeBytes as nativePageSizeBytes } from '../../native-bridge/index.js';
 import { CAP_SYS_ADMIN, hasCap, parseCapEff, probeCapabilities } from '../engine/caps.js';
 import { TierscopeError } from '../engine/errors.js';
+import { ExperimentRegistry, type MoveBridge } from '../engine/migrate/index.js';
 import { assertSameProcess, listProcesses, readProcStat } from '../engine/procfs/process.js';
 import { takeSnapshot } from '../engine/snapshot.js';
 import { readTopology } from '../engine/sysfs/topology.js';
+import { exportSessionFile, saveSessionCopy } from '../engine/view/files.js';
+import { buildHeatmap } from '../engine/view/heatmap.js';
+import { MigrationManager } from '../engine/view/migrations.js';
+import { RecordingManager } from '../engine/view/recordings.js';
+import { buildVmaSeries } from '../engine/view/sessionView.js';
+import { SessionRegistry } from '../engine/view/sessions.js';
 import { ProtocolFailure, errorPayload } from './errors.js';
 import { readProcessNodes } from './processNodes.js';
 
@@ -38,6 +45,14 @@ export interface AgentServerOptions {
   maxInFlight?: number;
   /** stdout/stderr of launched commands. Default: the agent's own stderr (fd 2), never its stdout. */
   launchOutput?: 'stderr' | 'ignore';
+  /** Where startRecording without a path writes. Default: $XDG_DATA_HOME (~/.local/share)/tierscope/sessions. */
+  sessionsDir?: string;
+  /** Directory of the running-experiment registry. Default: the engine's (machine-wide). */
+  experimentsDir?: string;
+  /** The native calls of migrations (tests substitute a simulated kernel). Default: the real ones. */
+  moveBridge?: MoveBridge;
+  /** Sessions one connection may hold open (default 8). */
+  maxOpenSessions?: number;
 }
 
 /** One served transport. */
@@ -67,7 +82,15 @@ interface Connection {
   readonly open: boolean;
 }
 
-type Handlers = { [M in MethodName]: (params: Params<M>, conn: Connection) => Promise<Result<M>> };
+/** What a handler gets about its own request. */
+interface RequestContext {
+  /** Runs `fn` right after this request's answer is sent (events of work it started come after it). */
+  afterAnswer(fn: () => void): void;
+}
+
+type Handlers = {
+  [M in MethodName]: (params: Params<M>, conn: Connection, ctx: RequestContext) => Promise<Result<M>>;
+};
 
 /** How long launched commands get to exit after SIGTERM when the agent closes. */
 const LAUNCHED_TERM_GRACE_MS = 5000;
@@ -101,6 +124,9 @@ export class AgentServer {
   readonly #connections = new Set<{ close(): void; closed: Promise<void> }>();
   readonly #launched = new Set<ChildProcess>();
   readonly #handlers: Handlers;
+  readonly #sessions: SessionRegistry;
+  readonly #recordings: RecordingManager;
+  readonly #migrations: MigrationManager;
   #nextConnectionId = 1;
   #nextSubscriptionId = 1;
   #droppedMessages = 0;
@@ -115,6 +141,26 @@ export class AgentServer {
     this.#maxSubscriptions = options.maxSubscriptions ?? 16;
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#launchStdio = options.launchOutput === 'ignore' ? 'ignore' : ['ignore', 2, 2];
+    const roots = { procRoot: this.#procRoot, sysRoot: this.#sysRoot };
+    this.#recordings = new RecordingManager({
+      ...roots,
+      tierscopeVersion: this.#agentVersion,
+      log: this.#log,
+      ...(options.sessionsDir !== undefined ? { sessionsDir: options.sessionsDir } : {}),
+    });
+    this.#migrations = new MigrationManager({
+      ...roots,
+      recordings: this.#recordings,
+      log: this.#log,
+      ...(options.experimentsDir !== undefined
+        ? { registry: new ExperimentRegistry(options.experimentsDir, this.#procRoot) }
+        : {}),
+      ...(options.moveBridge !== undefined ? { bridge: options.moveBridge } : {}),
+    });
+    this.#sessions = new SessionRegistry({
+      isLive: (file) => this.#recordings.isRecording(file),
+      ...(options.maxOpenSessions !== undefined ? { maxPerOwner: options.maxOpenSessions } : {}),
+    });
     this.#handlers = {
       hello: (p) => this.#hello(p),
       topology: () => readTopology({ sysRoot: this.#sysRoot, procRoot: this.#procRoot }),
@@ -136,7 +182,81 @@ export class AgentServer {
       attach: (p, conn) => this.#attach(p, conn),
       detach: (p, conn) => Promise.resolve(this.#detach(p, conn)),
       launch: (p) => this.#launch(p),
+
+      openSession: (p, conn) => this.#sessions.open(p.path, conn.id),
+      closeSession: (p, conn) => {
+        this.#sessions.close(p.handle, conn.id);
+        return Promise.resolve({});
+      },
+      vmaSeries: (p, conn) => Promise.resolve(this.#vmaSeries(p, conn)),
+      heatmap: (p, conn) => {
+        const { session } = this.#sessions.get(p.handle, conn.id);
+        return Promise.resolve(
+          buildHeatmap({ heat: session.heat, vmas: session.vmas, intervalCount: session.intervalCount }, p),
+        );
+      },
+      exportSession: (p, conn) => {
+        const { session } = this.#sessions.get(p.handle, conn.id);
+        return exportSessionFile(session.path, p.format, {
+          path: p.path,
+          overwrite: p.overwrite,
+          protectedPaths: [session.path, ...this.#recordings.recordingPaths()],
+        });
+      },
+      saveSessionAs: (p, conn) => {
+        const { session } = this.#sessions.get(p.handle, conn.id);
+        return saveSessionCopy(session.path, {
+          path: p.path,
+          overwrite: p.overwrite,
+          protectedPaths: [session.path, ...this.#recordings.recordingPaths()],
+        });
+      },
+      startRecording: (p, conn, ctx) => {
+        const send = gatedSender(conn, ctx);
+        return this.#recordings.start(p, {
+          progress: (data) => {
+            send({ event: 'recordingProgress', data });
+          },
+          ended: (data) => {
+            send({ event: 'recordingEnded', data });
+          },
+        });
+      },
+      stopRecording: async (p) => {
+        const { path: file, intervals, end } = await this.#recordings.stop(p.recording);
+        return { path: file, intervals, end };
+      },
+      startMigration: (p, conn, ctx) => {
+        const send = gatedSender(conn, ctx);
+        return this.#migrations.start(p, {
+          progress: (data) => {
+            send({ event: 'experimentProgress', data });
+          },
+          ended: (data) => {
+            send({ event: 'experimentEnded', data });
+          },
+        });
+      },
+      cancelExperiment: (p) => {
+        this.#migrations.cancel(p.experimentId);
+        return Promise.resolve({});
+      },
     };
+  }
+
+  /** Sessions open on all connections. */
+  get openSessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Recordings started through this server that are still running. */
+  get recordingCount(): number {
+    return this.#recordings.runningCount;
+  }
+
+  /** Migration experiments started through this server that are still running. */
+  get experimentCount(): number {
+    return this.#migrations.runningCount;
   }
 
   /** Incoming messages dropped as malformed (no usable id) since the server started. */
@@ -186,17 +306,22 @@ export class AgentServer {
       open = false;
       for (const sub of subscriptions.values()) stopSubscription(sub);
       subscriptions.clear();
+      // Its open sessions go; its recordings and experiments go on (they belong to the server).
+      this.#sessions.closeOwner(conn.id);
       this.#connections.delete(entry);
       this.#log(`connection ${conn.id} closed: ${reason}`);
       markClosed();
     });
     transport.onMessage((text) => {
-      const answer = this.#dispatch(text, conn, inFlight);
+      const after: (() => void)[] = [];
+      const ctx: RequestContext = { afterAnswer: (fn) => after.push(fn) };
+      const answer = this.#dispatch(text, conn, inFlight, ctx);
       if (answer === null) return;
       inFlight++;
       void answer.then((response) => {
         inFlight--;
         conn.send(response);
+        for (const fn of after) fn();
       });
     });
     return {
@@ -208,11 +333,17 @@ export class AgentServer {
     };
   }
 
-  /** Closes every connection and terminates launched commands that are still running. */
+  /**
+   * Closes every connection, cancels running experiments (between batches, recorded as cancelled), stops
+   * recordings cleanly (their files get an end record) and terminates launched commands.
+   */
   async close(): Promise<void> {
     const connections = [...this.#connections];
     for (const c of connections) c.close();
     await Promise.all(connections.map((c) => c.closed));
+    // Experiments first: one linked to a recording is written into it before the recording stops.
+    await this.#migrations.cancelAll();
+    await this.#recordings.stopAll();
     const exits = [...this.#launched].map(async (child) => {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
@@ -228,7 +359,12 @@ export class AgentServer {
    * Validates one message; returns the promise of its answer, or null when it is dropped (no usable id).
    * Never throws and never rejects.
    */
-  #dispatch(text: string, conn: Connection, inFlight: number): Promise<AgentMessage> | null {
+  #dispatch(
+    text: string,
+    conn: Connection,
+    inFlight: number,
+    ctx: RequestContext,
+  ): Promise<AgentMessage> | null {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -272,11 +408,15 @@ export class AgentServer {
         }),
       );
     }
-    const handler = this.#handlers[name] as (params: unknown, conn: Connection) => Promise<unknown>;
+    const handler = this.#handlers[name] as (
+      params: unknown,
+      conn: Connection,
+      ctx: RequestContext,
+    ) => Promise<unknown>;
     const started = Date.now();
     return (async (): Promise<AgentMessage> => {
       try {
-        const result = await handler(checked.data, conn);
+        const result = await handler(checked.data, conn, ctx);
         this.#log(`${conn.id}#${id} ${name}: ok (${Date.now() - started} ms)`);
         return { id, ok: true, result };
       } catch (err) {
@@ -409,6 +549,21 @@ export class AgentServer {
     return errorPayload(err, this.#log);
   }
 
+  #vmaSeries(p: Params<'vmaSeries'>, conn: Connection): Result<'vmaSeries'> {
+    const { session } = this.#sessions.get(p.handle, conn.id);
+    const series = p.vmaIds.map((id) => {
+      const s = buildVmaSeries(session, id);
+      if (!s) {
+        throw new TierscopeError(
+          'not-found',
+          `${session.path} has no VMA with id ${id}: take the ids from the session view`,
+        );
+      }
+      return s;
+    });
+    return { series };
+  }
+
   #detach(p: Params<'detach'>, conn: Connection): Result<'detach'> {
     const sub = conn.subscriptions.get(p.subscription);
     if (!sub) {
@@ -477,6 +632,23 @@ export class AgentServer {
       );
     }
   }
+}
+
+/**
+ * Sends events of work a request started on its connection, holding those that come before the
+ * request's answer until it is out: the UI learns the recording or experiment id from the answer.
+ */
+function gatedSender(conn: Connection, ctx: RequestContext): (message: AgentMessage) => void {
+  let answered = false;
+  const held: AgentMessage[] = [];
+  ctx.afterAnswer(() => {
+    answered = true;
+    for (const message of held.splice(0)) conn.send(message);
+  });
+  return (message) => {
+    if (answered) conn.send(message);
+    else held.push(message);
+  };
 }
 
 function failure(id: number, error: ErrorPayload): AgentMessage {

@@ -8,4 +8,5 @@ export * from './caps.js';
 export * from './session.js';
 export * from './report.js';
 export * from './experiment.js';
+export * from './sessionView.js';
 export * from './protocol.js';

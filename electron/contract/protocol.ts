@@ -3,6 +3,21 @@ import { Capabilities } from './caps.js';
 import { CountByNode } from './common.js';
 import { ProcessInfo } from './process.js';
 import { Topology } from './topology.js';
+import { Experiment } from './experiment.js';
+import {
+  ExperimentProgress,
+  ExportFormat,
+  Heatmap,
+  HeatmapRequest,
+  MigrationPlan,
+  RecordingProgress,
+  SessionHandle,
+  SessionView,
+  StartMigration,
+  StartRecording,
+  VmaSeries,
+} from './sessionView.js';
+import { SessionEnd } from './session.js';
 import { Snapshot } from './vma.js';
 
 /**
@@ -73,6 +88,53 @@ export const Methods = {
     z.object({ argv: z.array(z.string().min(1)).min(1).max(4096), cwd: z.string().min(1).optional() }),
     z.object({ pid: Pid, startTimeTicks: z.number().int().nonnegative() }),
   ],
+
+  // Sessions (sessionView.ts). Paths are on the agent's machine.
+  /** Opens a session file (any readable format version, a crash-torn journal, one still being recorded). */
+  openSession: [z.object({ path: z.string().min(1) }), SessionView],
+  closeSession: [z.object({ handle: SessionHandle }), z.object({})],
+  vmaSeries: [
+    z.object({ handle: SessionHandle, vmaIds: z.array(z.number().int().nonnegative()).min(1).max(256) }),
+    z.object({ series: z.array(VmaSeries) }),
+  ],
+  heatmap: [HeatmapRequest, Heatmap],
+  /** Writes the session as JSON, CSV or a Perfetto trace; refuses to overwrite unless `overwrite`. */
+  exportSession: [
+    z.object({
+      handle: SessionHandle,
+      format: ExportFormat,
+      path: z.string().min(1),
+      overwrite: z.boolean(),
+    }),
+    z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
+  ],
+  /** Copies the session file (compacted) to `path`. */
+  saveSessionAs: [
+    z.object({ handle: SessionHandle, path: z.string().min(1), overwrite: z.boolean() }),
+    z.object({ path: z.string(), bytes: z.number().int().nonnegative() }),
+  ],
+  /** Starts recording; `recordingProgress` events follow, then one `recordingEnded`. */
+  startRecording: [
+    StartRecording,
+    z.object({ recording: z.string(), path: z.string(), source: z.string(), sourceReason: z.string() }),
+  ],
+  /** Stops a recording cleanly (as Ctrl-C does); resolves once the file is closed. */
+  stopRecording: [
+    z.object({ recording: z.string() }),
+    z.object({ path: z.string(), intervals: z.number().int().nonnegative(), end: SessionEnd }),
+  ],
+
+  // Migration experiments (experiment.ts, sessionView.ts).
+  /**
+   * Starts a move_pages experiment or a lazy rebind. The reply comes once the plan is known (a dry run
+   * ends there: `experiment` is null); then `experimentProgress` events and one `experimentEnded`.
+   */
+  startMigration: [
+    StartMigration,
+    z.object({ experimentId: z.string(), plan: MigrationPlan, experiment: Experiment.nullable() }),
+  ],
+  /** Cancels between batches; the experiment ends 'cancelled' with what had moved. */
+  cancelExperiment: [z.object({ experimentId: z.string() }), z.object({})],
 } as const;
 
 export type MethodName = keyof typeof Methods;
@@ -128,6 +190,16 @@ export const Events = {
     /** One line for the user, e.g. "process 4242 (memhog) exited". */
     reason: z.string(),
   }),
+  recordingProgress: RecordingProgress,
+  recordingEnded: z.object({
+    recording: z.string(),
+    path: z.string(),
+    intervals: z.number().int().nonnegative(),
+    end: SessionEnd,
+  }),
+  experimentProgress: ExperimentProgress,
+  /** The experiment's final record (also written into its session, when it had one). */
+  experimentEnded: z.object({ experiment: Experiment, sessionPath: z.string().nullable() }),
 } as const;
 export type EventName = keyof typeof Events;
 export type EventData<E extends EventName> = z.infer<(typeof Events)[E]>;

@@ -23,6 +23,22 @@ const requestish = fc.oneof(
         fc.jsonValue(),
         fc.record({ pid: fc.oneof(fc.integer(), fc.string(), fc.double()), intervalMs: fc.integer() }),
         fc.record({ argv: fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 3 }) }),
+        // Shapes of the session and experiment methods, with values that may or may not fit.
+        fc.record(
+          {
+            handle: fc.oneof(fc.string(), fc.integer()),
+            vmaIds: fc.array(fc.integer({ min: -2, max: 5 }), { maxLength: 3 }),
+            fromPos: fc.integer({ min: -1, max: 5 }),
+            toPos: fc.integer({ min: -1, max: 5 }),
+            rows: fc.integer({ min: 0, max: 5000 }),
+            columns: fc.integer({ min: 0, max: 5000 }),
+            ranges: fc.array(fc.record({ start: fc.string(), end: fc.string() }), { maxLength: 2 }),
+            path: fc.oneof(fc.string(), fc.constant(null)),
+            recording: fc.string(),
+            experimentId: fc.string(),
+          },
+          { requiredKeys: [] },
+        ),
       ),
     },
     { requiredKeys: [] },
@@ -37,14 +53,25 @@ function hasUsableId(value: unknown): value is { id: number } {
 }
 
 /**
- * A valid launch would start random programs and a valid attach would stream events into the count of
- * answers: the fuzz sends them only when their params are invalid.
+ * Methods with effects beyond an answer: a valid launch would start random programs, startRecording
+ * write random files, startMigration move pages of random processes, and attach would stream events
+ * into the count of answers. The fuzz sends them only when their params are invalid.
  */
-function isValidLaunch(value: unknown): boolean {
+const EFFECTFUL = [
+  'launch',
+  'attach',
+  'startRecording',
+  'startMigration',
+  'exportSession',
+  'saveSessionAs',
+] as const;
+
+function isValidEffectful(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const { method, params } = value as { method?: unknown; params?: unknown };
-  if (method !== 'launch' && method !== 'attach') return false;
-  return Methods[method][0].safeParse(params ?? {}).success;
+  const effectful = EFFECTFUL.find((m) => m === method);
+  if (effectful === undefined) return false;
+  return Methods[effectful][0].safeParse(params ?? {}).success;
 }
 
 describe('agent server under random input (in-process)', () => {
@@ -70,7 +97,7 @@ describe('agent server under random input (in-process)', () => {
           const expectedIds: number[] = [];
           for (const text of texts) {
             const value = safeParse(text);
-            if (isValidLaunch(value)) continue;
+            if (isValidEffectful(value)) continue;
             if (hasUsableId(value)) expectedIds.push(value.id);
             ui.send(text);
           }
@@ -130,7 +157,7 @@ describe('a real agent child under garbage', () => {
       let answered = 0;
       for (const line of lines) {
         const value = safeParse(line);
-        if (isValidLaunch(value)) continue;
+        if (isValidEffectful(value)) continue;
         if (hasUsableId(value)) answered++;
         raw.transport.send(line.replace(/\n/g, ' '));
       }

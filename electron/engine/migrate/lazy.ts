@@ -40,6 +40,7 @@ import {
   type MoveBridge,
 } from './execute.js';
 import { emptyHistogram, isAbsent } from './histogram.js';
+import type { MovePlan } from './moveExperiment.js';
 import { checkTargetNode } from './nodes.js';
 import { placementSnapshot } from './placement.js';
 import { ExperimentRegistry, type Claim } from './registry.js';
@@ -61,6 +62,13 @@ export interface LazyRebindOptions extends CommonOptions {
   registry?: ExperimentRegistry | null;
   planner?: BatchPlannerOptions;
   bridge?: MoveBridge;
+  /** Stop once the plan is known: nothing is watched or moved (the result is a dry-run record). */
+  dryRun?: boolean;
+  /**
+   * Called once the plan is known (pages that would move on touch, by current node), before watching
+   * starts, with the experiment record as it stands then (status 'running').
+   */
+  onPlan?: (plan: MovePlan, running: Experiment) => void;
 }
 
 export interface LazyProgress {
@@ -152,7 +160,7 @@ export async function runLazyRebind(options: LazyRebindOptions): Promise<LazyReb
   const id = newExperimentId();
   const registry = options.registry === undefined ? new ExperimentRegistry() : options.registry;
   let claim: Claim | null = null;
-  if (registry) {
+  if (registry && options.dryRun !== true) {
     claim = await registry.claim({
       id,
       kind: 'lazy-rebind',
@@ -218,6 +226,69 @@ async function rebindClaimed(
     selectedCounts: null,
     scansPerWindow: null,
   });
+
+  const dryRun = options.dryRun === true;
+  const toMoveByNode: Record<string, number> = {};
+  for (const p of pieces) {
+    for (const s of p.status)
+      if (s >= 0 && s !== toNode) toMoveByNode[String(s)] = (toMoveByNode[String(s)] ?? 0) + 1;
+  }
+  const plan: MovePlan = {
+    pagesSelected: selected.length,
+    toMoveByNode,
+    bytesToMove: pending.size * pageSize,
+    alreadyThere: histogram.alreadyThere,
+    notPresent: histogram.notPresent,
+    skipped,
+    classesFrom: null,
+  };
+  const record = (
+    fields: Pick<Experiment, 'endedAt' | 'endMs' | 'status' | 'detail' | 'after'>,
+  ): Experiment =>
+    checkedExperiment({
+      id,
+      kind: 'lazy-rebind',
+      pid,
+      selection: { ranges: piecesToRanges(bare), hotness: null, topK: null, fromNodes: null },
+      fromNodes: null,
+      toNodes: [toNode],
+      dryRun,
+      rateLimitBytesPerSecond: options.rateBytesPerSecond ?? null,
+      startedAt: new Date(target.startedAtMs).toISOString(),
+      startMs: options.session ? timelineMs(target, options, target.startedAtMs) : null,
+      pagesSelected: selected.length,
+      histogram,
+      pendingPages: pending.size,
+      before,
+      benchmark: null,
+      ...fields,
+    });
+  options.onPlan?.(
+    plan,
+    record({
+      endedAt: null,
+      endMs: null,
+      status: 'running',
+      detail: `waiting for the first touch of ${pending.size} pages`,
+      after: null,
+    }),
+  );
+  if (dryRun) {
+    const endAt = Date.now();
+    return {
+      experiment: record({
+        endedAt: new Date(endAt).toISOString(),
+        endMs: options.session ? timelineMs(target, options, endAt) : null,
+        status: 'completed',
+        detail: [
+          `dry run: ${pending.size} pages would move to node ${toNode} on their next touch`,
+          ...notes,
+        ].join('; '),
+        after: null,
+      }),
+      source: source.id,
+    };
+  }
 
   const scanVmas: ScanVma[] = bare.map((p, k) => ({ id: k, start: p.start, end: p.end }));
   const t0 = clock.now();
@@ -350,30 +421,15 @@ async function rebindClaimed(
     }
   }
   const endAt = Date.now();
-  const experiment = checkedExperiment({
-    id,
-    kind: 'lazy-rebind',
-    pid,
-    selection: { ranges: piecesToRanges(bare), hotness: null, topK: null, fromNodes: null },
-    fromNodes: null,
-    toNodes: [toNode],
-    dryRun: false,
-    rateLimitBytesPerSecond: options.rateBytesPerSecond ?? null,
-    startedAt: new Date(target.startedAtMs).toISOString(),
+  const experiment = record({
     endedAt: new Date(endAt).toISOString(),
-    startMs: options.session ? timelineMs(target, options, target.startedAtMs) : null,
     endMs: options.session ? timelineMs(target, options, endAt) : null,
     status,
     detail: [
       `${movedOnTouch} pages moved on touch, ${pending.size} pending, ${failed} failed; ${detail}`,
       ...notes,
     ].join('; '),
-    pagesSelected: selected.length,
-    histogram,
-    pendingPages: pending.size,
-    before,
     after,
-    benchmark: null,
   });
   return { experiment, source: source.id };
 }

@@ -65,6 +65,11 @@ export interface MoveExperimentOptions extends CommonOptions {
   registry?: ExperimentRegistry | null;
   planner?: BatchPlannerOptions;
   bridge?: MoveBridge;
+  /**
+   * Called once the plan is known and every check passed, before anything moves (a dry run ends right
+   * after it), with the experiment record as it stands then (status 'running').
+   */
+  onPlan?: (plan: MovePlan, running: Experiment) => void;
 }
 
 /** What would move, per node: the dry run's answer, also returned by real runs. */
@@ -271,7 +276,23 @@ async function runClaimed(
     notPresent: plan.notPresent,
   };
 
+  // The record as it stands once the plan is known, for a UI to show while the move goes on.
+  const running = (): Experiment =>
+    checkedExperiment({
+      ...base,
+      endedAt: null,
+      endMs: null,
+      status: 'running',
+      detail: dryRun ? 'dry run' : `moving ${moveIndices.length} pages to node ${toNode}`,
+      histogram: fixed,
+      after: null,
+      benchmark: options.benchmark
+        ? { command: options.benchmark.command, before: benchBefore?.value ?? null, after: null }
+        : null,
+    });
+
   if (dryRun) {
+    options.onPlan?.(plan, running());
     const endAt = now();
     const experiment = checkedExperiment({
       ...base,
@@ -292,6 +313,7 @@ async function runClaimed(
     ...(options.sysRoot !== undefined ? { sysRoot: options.sysRoot } : {}),
     ...(options.force !== undefined ? { force: options.force } : {}),
   });
+  options.onPlan?.(plan, running());
   const addresses = gather(picked.addresses, moveIndices);
   const result = await executeMove({
     pid,

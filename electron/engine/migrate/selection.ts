@@ -22,6 +22,11 @@ export interface SelectionRequest {
   vmaAddress?: bigint | null;
   /** An address range [start, end); clipped to the movable VMAs it overlaps. */
   range?: AddressRange | null;
+  /**
+   * Several ranges as one selection (a UI's multi-VMA or brushed selection): each is handled as `range`,
+   * overlapping ones are merged. Exclusive with `range` and `vmaAddress`.
+   */
+  ranges?: readonly AddressRange[] | null;
   hotness?: HotnessFilter | null;
   /** top-k: at most this many pages, hottest first. */
   topKPages?: number | null;
@@ -83,6 +88,12 @@ export function resolvePieces(
   if (request.vmaAddress != null && request.range != null) {
     throw new TierscopeError('invalid-argument', 'pass either --vma or --range, not both');
   }
+  if (request.ranges != null && (request.vmaAddress != null || request.range != null)) {
+    throw new TierscopeError(
+      'invalid-argument',
+      'pass either one range or VMA, or a list of ranges, not both',
+    );
+  }
   if (request.vmaAddress != null) {
     const at = request.vmaAddress;
     const v = sorted.find((x) => vmaRange(x).start <= at && at < vmaRange(x).end);
@@ -96,32 +107,52 @@ export function resolvePieces(
     if (why) throw new TierscopeError('invalid-argument', `cannot move VMA ${why}`);
     return { pieces: [{ vma: v, ...vmaRange(v) }], skipped };
   }
-  if (request.range != null) {
-    const r = request.range;
-    if (r.start >= r.end) {
-      throw new TierscopeError(
-        'invalid-argument',
-        `range ${formatRange(r)} is empty; pass START-END with START < END`,
-      );
-    }
-    // Widen to whole pages: a page is selected when any byte of it is.
-    const start = r.start - (r.start % size);
-    const end = r.end + ((size - (r.end % size)) % size);
-    const pieces: { vma: Vma; start: bigint; end: bigint }[] = [];
-    for (const v of sorted) {
-      const vr = vmaRange(v);
-      if (vr.end <= start || vr.start >= end) continue;
-      const why = whyNotMovable(v);
-      if (why) {
-        skipped.push(why);
-        continue;
+  const asked = request.ranges ?? (request.range != null ? [request.range] : null);
+  if (asked !== null) {
+    if (asked.length === 0) throw new TierscopeError('invalid-argument', 'the selection has no range');
+    const widened: AddressRange[] = [];
+    for (const r of asked) {
+      if (r.start >= r.end) {
+        throw new TierscopeError(
+          'invalid-argument',
+          `range ${formatRange(r)} is empty; pass START-END with START < END`,
+        );
       }
-      pieces.push({ vma: v, start: vr.start > start ? vr.start : start, end: vr.end < end ? vr.end : end });
+      // Widen to whole pages: a page is selected when any byte of it is.
+      widened.push({ start: r.start - (r.start % size), end: r.end + ((size - (r.end % size)) % size) });
+    }
+    // Merged, so no page is taken twice when ranges overlap.
+    widened.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const merged: AddressRange[] = [];
+    for (const r of widened) {
+      const last = merged[merged.length - 1];
+      if (last && r.start <= last.end) {
+        if (r.end > last.end) last.end = r.end;
+      } else merged.push({ ...r });
+    }
+    const pieces: { vma: Vma; start: bigint; end: bigint }[] = [];
+    const skippedOnce = new Set<string>();
+    for (const { start, end } of merged) {
+      for (const v of sorted) {
+        const vr = vmaRange(v);
+        if (vr.end <= start || vr.start >= end) continue;
+        const why = whyNotMovable(v);
+        if (why) {
+          if (!skippedOnce.has(why)) skipped.push(why);
+          skippedOnce.add(why);
+          continue;
+        }
+        pieces.push({ vma: v, start: vr.start > start ? vr.start : start, end: vr.end < end ? vr.end : end });
+      }
     }
     if (pieces.length === 0) {
+      const what =
+        asked.length === 1 && asked[0]
+          ? `range ${formatRange(asked[0])} covers`
+          : `the ${asked.length} ranges cover`;
       throw new TierscopeError(
         'invalid-argument',
-        `range ${formatRange(r)} covers no movable mapping of the process${skipped.length ? ` (${skipped.join('; ')})` : ''}; list its VMAs with tierscope snapshot --pid PID`,
+        `${what} no movable mapping of the process${skipped.length ? ` (${skipped.join('; ')})` : ''}; list its VMAs with tierscope snapshot --pid PID`,
       );
     }
     return { pieces, skipped };

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   AccessSourceId,
+  Experiment,
   HeatRow,
   IntervalRecord,
   SessionEnd,
@@ -43,6 +44,12 @@ export interface RecordOptions {
   force?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: RecordProgress) => void;
+  /**
+   * Called once the session file exists with its metadata, before the first interval: what was chosen
+   * (source, why) for a caller that answers a start request, and the writer's appendExperiment, so an
+   * experiment run during the recording is written into it (only the recorder may write its journal).
+   */
+  onStart?: (started: RecordStarted) => void;
   procRoot?: string;
   sysRoot?: string;
   tierscopeVersion?: string;
@@ -61,6 +68,13 @@ export interface RecordProgress {
   scansPerWindow: number;
   samplerCpuPercent: number;
   pagesScannedPerSecond: number;
+}
+
+export interface RecordStarted {
+  meta: SessionMeta;
+  path: string;
+  /** Appends an experiment record to the journal; rejects (invalid-argument) once the writer is closed. */
+  appendExperiment: (experiment: Experiment) => Promise<void>;
 }
 
 export interface RecordResult {
@@ -162,6 +176,11 @@ export async function record(options: RecordOptions): Promise<RecordResult> {
   };
 
   const writer = await createSessionWriter(options.out, meta, options.force ? { force: true } : {});
+  options.onStart?.({
+    meta,
+    path: options.out,
+    appendExperiment: (experiment) => writer.appendExperiment(experiment),
+  });
   const model = new HotnessModel({ scansPerWindow, heatBucketsPerVma, pageSizeBytes });
   const ids = new VmaIds();
   const endWith = (reason: SessionEnd['reason'], detail: string): SessionEnd => ({
