@@ -11,17 +11,20 @@ import { VERSION } from '../version.js';
 
 export const uiCommand: Command = {
   usage:
-    'usage: tierscope ui [--port P] [--pid N] [--no-open]\n' +
+    'usage: tierscope ui [--port P] [--pid N | --session FILE] [--no-open]\n' +
     '  Browser mode: serves the UI and an agent on 127.0.0.1 only, behind a random token in the URL.\n' +
     '  The URL is the first line printed. Stop with Ctrl-C.\n' +
     '  --port P    port to listen on (default 0: any free port)\n' +
     '  --pid N     open the UI on process N\n' +
+    '  --session FILE\n' +
+    '              open the UI on a recorded session (no process needed)\n' +
     '  --no-open   do not start a browser, only print the URL\n' +
     '  The renderer is served from dist/renderer (TIERSCOPE_RENDERER_DIR overrides); build it with\n' +
     '  `npm run build:renderer`.\n',
   options: {
     port: { type: 'string' },
     pid: { type: 'string' },
+    session: { type: 'string' },
     'no-open': { type: 'boolean' },
     help: { type: 'boolean' },
   },
@@ -29,6 +32,10 @@ export const uiCommand: Command = {
     const port = intOption(values, 'port', false) ?? 0;
     if (port > 65_535) throw new UsageError(`--port expects 0-65535, got ${port}`);
     const pid = intOption(values, 'pid', false);
+    const sessionOption = values['session'];
+    const session = typeof sessionOption === 'string' ? path.resolve(sessionOption) : null;
+    if (session !== null && !existsSync(session))
+      throw new UsageError(`--session: ${session} does not exist`);
     const log = (line: string): void => {
       io.err(`tierscope ui: ${line}\n`);
     };
@@ -41,12 +48,14 @@ export const uiCommand: Command = {
       log,
       ...(pid !== undefined && pid > 0 ? { pid } : {}),
     });
+    // The renderer opens ?session=PATH through the agent at start (a path on this machine).
+    const url = session === null ? ui.url : `${ui.url}&session=${encodeURIComponent(session)}`;
     // First stdout line, alone: scripts and tests read it.
-    io.out(`${ui.url}\n`);
+    io.out(`${url}\n`);
     if (!existsSync(path.join(rendererDir, 'index.html'))) {
       log(`the renderer is not built (${rendererDir}/index.html is missing): run \`npm run build:renderer\``);
     }
-    const opened = values['no-open'] === true ? null : await openBrowser(ui.url, io);
+    const opened = values['no-open'] === true ? null : await openBrowser(url, io);
     log('serving on 127.0.0.1 only; press Ctrl-C to stop');
 
     await new Promise<void>((resolve) => {
