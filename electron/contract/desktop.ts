@@ -75,6 +75,27 @@ export const CallRequest = z.object({
 });
 export type CallRequest = z.infer<typeof CallRequest>;
 
+/** A dialog's file-type filter: a label and extensions without the dot (`*` for any file). */
+export const FileFilter = z.object({
+  name: z.string().min(1).max(64),
+  extensions: z
+    .array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9_-]{0,15})$/, 'an extension without the dot'))
+    .min(1)
+    .max(8),
+});
+export type FileFilter = z.infer<typeof FileFilter>;
+
+/**
+ * A file name the save dialog proposes: a base name only, so the renderer cannot steer the dialog into a
+ * folder of its choosing (main opens it in the last folder used).
+ */
+export const DialogFileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^/\\\0]+$/, 'a file name without folders')
+  .refine((name) => name !== '.' && name !== '..', 'a file name without folders');
+
 export const ControlRequest = z.discriminatedUnion('op', [
   /** Restart the agent for the current target (after a loss). */
   z.object({ op: z.literal('reconnect') }),
@@ -84,15 +105,43 @@ export const ControlRequest = z.discriminatedUnion('op', [
   z.object({ op: z.literal('status') }),
   /** Save dialog, then write the snapshot as JSON (the format of `tierscope snapshot --json`). */
   z.object({ op: z.literal('exportSnapshot'), snapshot: Snapshot }),
+  /**
+   * Open dialog for a session file (`.tierscope`); resolves with its path, or null when cancelled. The
+   * renderer then calls openSession with it: only meaningful while the agent runs on this machine.
+   */
+  z.object({ op: z.literal('openSessionDialog') }),
+  /**
+   * Save dialog; resolves with the chosen path, or null when cancelled. Writes nothing: the renderer hands
+   * the path to saveSessionAs / exportSession, which refuse to overwrite until the user confirms.
+   */
+  z.object({
+    op: z.literal('saveDialog'),
+    title: z.string().min(1).max(120),
+    defaultName: DialogFileName,
+    filters: z.array(FileFilter).min(1).max(8),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequest>;
 
 export const MenuCommand = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('show-view'), view: z.enum(['processes', 'topology', 'memory']) }),
+  z.object({
+    type: z.literal('show-view'),
+    view: z.enum(['processes', 'topology', 'memory', 'session', 'experiments']),
+  }),
   z.object({ type: z.literal('launch') }),
   z.object({ type: z.literal('connect-remote') }),
   z.object({ type: z.literal('export-snapshot') }),
   z.object({ type: z.literal('toggle-theme') }),
+  /** File → Open Session…: the renderer runs its open flow (dialog through openSessionDialog, or a path). */
+  z.object({ type: z.literal('open-session') }),
+  z.object({ type: z.literal('save-session-as') }),
+  z.object({ type: z.literal('export-session') }),
+  /** Session → Record / Stop: starts recording the open process, or stops the running recording. */
+  z.object({ type: z.literal('toggle-recording') }),
+  /** Session → Migrate…: opens the migration panel for the current selection. */
+  z.object({ type: z.literal('migrate') }),
+  /** Help → Keyboard Shortcuts. */
+  z.object({ type: z.literal('show-shortcuts') }),
   /** File → Open snapshot: main read and validated it; the renderer shows it without an agent. */
   z.object({ type: z.literal('snapshot-opened'), path: z.string(), snapshot: Snapshot }),
 ]);

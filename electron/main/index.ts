@@ -10,6 +10,7 @@ import { agentCommand, AGENT_HELPER_PATH } from './agentCommand.js';
 import { AgentHost } from './agentHost.js';
 import { spawnStdioAgent } from './agentProcess.js';
 import { contentTypeOf, insideRoot, resolveAppFile } from './appProtocol.js';
+import { autosaveDirectory, FileDialogs } from './fileDialogs.js';
 import { registerIpc } from './ipc.js';
 import { menuTemplate } from './menu.js';
 import { APP_SCHEME, CONTENT_SECURITY_POLICY, isAppUrl, lockNavigation } from './security.js';
@@ -98,6 +99,26 @@ async function openSnapshot(): Promise<void> {
   }
 }
 
+const fileDialogs = new FileDialogs(
+  dialog,
+  () => window,
+  async () => {
+    const autosave = autosaveDirectory(process.env, app.getPath('home'));
+    return access(autosave).then(
+      () => autosave,
+      () => app.getPath('home'),
+    );
+  },
+  () => {
+    // getPath throws when the platform has no such folder configured; home always exists.
+    try {
+      return app.getPath('documents');
+    } catch {
+      return app.getPath('home');
+    }
+  },
+);
+
 async function exportSnapshot(snapshot: Parameters<typeof writeSnapshotFile>[1]): Promise<string | null> {
   if (!window) return null;
   const saved = await dialog.showSaveDialog(window, {
@@ -132,6 +153,8 @@ void app.whenReady().then(() => {
     reconnect: () => host.reconnect(),
     switchTo: (target) => host.start(target),
     exportSnapshot,
+    openSessionDialog: () => fileDialogs.openSession(),
+    saveDialog: (request) => fileDialogs.save(request),
   });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(

@@ -19,6 +19,27 @@ export interface IpcBackend {
   switchTo(target: AgentTarget): Promise<Envelope<AgentStatus>>;
   /** Save dialog + write; resolves with the path, or null when cancelled. */
   exportSnapshot(snapshot: Snapshot): Promise<string | null>;
+  /** Open dialog for a session file; the path, or null when cancelled. */
+  openSessionDialog(): Promise<string | null>;
+  /** Save dialog only (nothing written); the path, or null when cancelled. */
+  saveDialog(request: SaveDialogRequest): Promise<string | null>;
+}
+
+export type SaveDialogRequest = Omit<Extract<ControlRequest, { op: 'saveDialog' }>, 'op'>;
+
+/** A dialog that failed to show (no window, a portal error) is an error value, never a rejection. */
+async function dialogResult(show: () => Promise<string | null>): Promise<Envelope<string | null>> {
+  try {
+    return { ok: true, result: await show() };
+  } catch (err) {
+    return {
+      ok: false,
+      error: {
+        code: 'io',
+        message: `The file dialog failed: ${err instanceof Error ? err.message : String(err)}`,
+      },
+    };
+  }
 }
 
 const untrusted: Envelope<never> = {
@@ -36,6 +57,15 @@ function badRequest(
     ok: false,
     error: { code: 'bad-request', message: `${what}: ${where}: ${first?.message ?? 'invalid'}` },
   };
+}
+
+/**
+ * Session paths are on the agent's machine: a dialog here lists this machine's files, which mean nothing
+ * to an agent reached over ssh (the renderer asks for a typed path then).
+ */
+export function remoteAgentHost(status: AgentStatus): string | null {
+  const target = status.state === 'switch-failed' ? status.current : status.target;
+  return target?.kind === 'remote' ? target.destination : null;
 }
 
 /** The handler for IPC.call: sender check, request schema, then the method's own params schema. */
@@ -78,6 +108,23 @@ export async function handleControl(
           },
         };
       }
+    case 'openSessionDialog':
+    case 'saveDialog': {
+      const remote = remoteAgentHost(backend.status());
+      if (remote !== null) {
+        return {
+          ok: false,
+          error: {
+            code: 'unsupported',
+            message: `The agent runs on ${remote}: type a path on that machine instead of picking a local file.`,
+          },
+        };
+      }
+      if (req.op === 'openSessionDialog') return dialogResult(() => backend.openSessionDialog());
+      return dialogResult(() =>
+        backend.saveDialog({ title: req.title, defaultName: req.defaultName, filters: req.filters }),
+      );
+    }
   }
 }
 

@@ -13,8 +13,10 @@ export interface MenuActions {
 }
 
 /**
- * The application menu. Only items that work: session open/save/export arrive with recorded sessions
- * (issue 7); until then File offers what exists, snapshots.
+ * The application menu. Session items send a MenuCommand: the renderer owns the flows (it knows whether a
+ * session is open, asks for overwrite confirmation, shows errors in place) and asks main for dialogs
+ * through the control channel. Accelerators here are the renderer's shortcut map (logic/shortcuts.ts);
+ * the renderer leaves these keys to the menu in the desktop app so each fires once.
  */
 export function menuTemplate(
   actions: MenuActions,
@@ -23,7 +25,7 @@ export function menuTemplate(
   const view = (
     label: string,
     accelerator: string,
-    target: 'processes' | 'topology' | 'memory',
+    target: Extract<MenuCommand, { type: 'show-view' }>['view'],
   ): MenuItemConstructorOptions => ({
     label,
     accelerator,
@@ -31,20 +33,39 @@ export function menuTemplate(
       actions.send({ type: 'show-view', view: target });
     },
   });
+  const command = (label: string, accelerator: string, sent: MenuCommand): MenuItemConstructorOptions => ({
+    label,
+    accelerator,
+    click: () => {
+      actions.send(sent);
+    },
+  });
+  /**
+   * A bare key is shown but not registered: a registered one fires even while the user types in a text
+   * field. The renderer handles it instead, outside text fields.
+   */
+  const pageKey = (label: string, accelerator: string, sent: MenuCommand): MenuItemConstructorOptions => ({
+    ...command(label, accelerator, sent),
+    registerAccelerator: false,
+  });
   return [
     {
       label: 'File',
       submenu: [
+        command('Open Session…', 'CmdOrCtrl+O', { type: 'open-session' }),
+        command('Save Session As…', 'CmdOrCtrl+S', { type: 'save-session-as' }),
+        command('Export Session…', 'CmdOrCtrl+E', { type: 'export-session' }),
+        { type: 'separator' },
         {
           label: 'Open Snapshot…',
-          accelerator: 'CmdOrCtrl+O',
+          accelerator: 'CmdOrCtrl+Shift+O',
           click: () => {
             actions.openSnapshot();
           },
         },
         {
           label: 'Export Snapshot as JSON…',
-          accelerator: 'CmdOrCtrl+E',
+          accelerator: 'CmdOrCtrl+Shift+E',
           click: () => {
             actions.send({ type: 'export-snapshot' });
           },
@@ -92,11 +113,18 @@ export function menuTemplate(
         { type: 'separator' },
         {
           label: 'Reconnect Agent',
-          accelerator: 'CmdOrCtrl+R',
+          accelerator: 'CmdOrCtrl+Shift+R',
           click: () => {
             actions.reconnect();
           },
         },
+      ],
+    },
+    {
+      label: 'Session',
+      submenu: [
+        command('Record / Stop', 'CmdOrCtrl+R', { type: 'toggle-recording' }),
+        pageKey('Migrate Selection…', 'M', { type: 'migrate' }),
       ],
     },
     {
@@ -105,6 +133,8 @@ export function menuTemplate(
         view('Processes', 'CmdOrCtrl+1', 'processes'),
         view('Topology', 'CmdOrCtrl+2', 'topology'),
         view('Memory', 'CmdOrCtrl+3', 'memory'),
+        view('Session', 'CmdOrCtrl+4', 'session'),
+        view('Experiments', 'CmdOrCtrl+5', 'experiments'),
         { type: 'separator' },
         {
           label: 'Toggle Dark/Light Theme',
@@ -118,6 +148,10 @@ export function menuTemplate(
         { role: 'zoomOut' },
         ...(options.devTools ? [{ role: 'toggleDevTools' } as const] : []),
       ],
+    },
+    {
+      label: 'Help',
+      submenu: [pageKey('Keyboard Shortcuts', 'Shift+/', { type: 'show-shortcuts' })],
     },
   ];
 }

@@ -3,22 +3,38 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IPC, type AgentStatus, type AgentTarget, type Envelope } from '../../electron/contract/desktop.js';
 import type { MethodName } from '../../electron/contract/protocol.js';
-import { handleCall, handleControl, registerIpc, type IpcBackend } from '../../electron/main/ipc.js';
+import {
+  handleCall,
+  handleControl,
+  registerIpc,
+  remoteAgentHost,
+  type IpcBackend,
+  type SaveDialogRequest,
+} from '../../electron/main/ipc.js';
 import { threeNodeSnapshot } from '../renderer/fixtures.js';
 
 const trusted = { senderFrame: { url: 'app://tierscope/index.html', parent: null } } as never;
 const foreign = { senderFrame: { url: 'https://evil.example/', parent: null } } as never;
 
-function backend(): IpcBackend & {
+function backend(status: AgentStatus = { state: 'connected', target: { kind: 'local' } }): IpcBackend & {
   calls: [MethodName, unknown][];
   switches: AgentTarget[];
   exported: number;
+  dialogs: unknown[];
 } {
-  const status: AgentStatus = { state: 'connected', target: { kind: 'local' } };
   const b = {
     calls: [] as [MethodName, unknown][],
     switches: [] as AgentTarget[],
     exported: 0,
+    dialogs: [] as unknown[],
+    openSessionDialog: () => {
+      b.dialogs.push('open');
+      return Promise.resolve('/home/u/run.tierscope');
+    },
+    saveDialog: (request: SaveDialogRequest) => {
+      b.dialogs.push(request);
+      return Promise.resolve(null);
+    },
     call: (method: MethodName, params: unknown): Promise<Envelope<unknown>> => {
       b.calls.push([method, params]);
       return Promise.resolve({ ok: true, result: 'relayed' });
@@ -103,6 +119,81 @@ describe('IPC control channel', () => {
     expect(b.exported).toBe(1);
     const refused = await handleControl(b, foreign, { op: 'reconnect' });
     expect(!refused.ok && refused.error.code).toBe('forbidden');
+  });
+
+  it('shows the session dialogs only with a valid request, and only for an agent on this machine', async () => {
+    const b = backend();
+    expect(await handleControl(b, trusted, { op: 'openSessionDialog' })).toEqual({
+      ok: true,
+      result: '/home/u/run.tierscope',
+    });
+    const save = {
+      op: 'saveDialog',
+      title: 'Export session',
+      defaultName: 'memhog-4242.csv',
+      filters: [{ name: 'CSV', extensions: ['csv'] }],
+    };
+    expect(await handleControl(b, trusted, save)).toEqual({ ok: true, result: null });
+    expect(b.dialogs).toEqual([
+      'open',
+      { title: 'Export session', defaultName: 'memhog-4242.csv', filters: save.filters },
+    ]);
+    // Folders in the name, bad extensions, no filters, extra junk: refused before any dialog.
+    for (const bad of [
+      { ...save, defaultName: '../../.bashrc' },
+      { ...save, defaultName: '/etc/passwd' },
+      { ...save, defaultName: '..' },
+      { ...save, defaultName: 'a\u0000b' },
+      { ...save, filters: [] },
+      { ...save, filters: [{ name: 'x', extensions: ['.csv'] }] },
+      { ...save, filters: [{ name: 'x', extensions: ['c s v'] }] },
+      { ...save, title: '' },
+      { op: 'saveDialog' },
+    ]) {
+      const r = await handleControl(b, trusted, bad);
+      expect(!r.ok && r.error.code, JSON.stringify(bad)).toBe('bad-request');
+    }
+    expect(b.dialogs).toHaveLength(2);
+    const foreignOpen = await handleControl(b, foreign, { op: 'openSessionDialog' });
+    expect(!foreignOpen.ok && foreignOpen.error.code).toBe('forbidden');
+
+    const remote = backend({ state: 'connected', target: { kind: 'remote', destination: 'perf@db-7' } });
+    const r = await handleControl(remote, trusted, { op: 'openSessionDialog' });
+    expect(!r.ok && r.error.code).toBe('unsupported');
+    expect(!r.ok && r.error.message).toMatch(/perf@db-7/);
+    expect(remote.dialogs).toEqual([]);
+  });
+
+  it('reports a dialog that fails as an error value', async () => {
+    const b = backend();
+    b.openSessionDialog = () => Promise.reject(new Error('no portal'));
+    const r = await handleControl(b, trusted, { op: 'openSessionDialog' });
+    expect(r).toEqual({ ok: false, error: { code: 'io', message: 'The file dialog failed: no portal' } });
+  });
+
+  it('knows where the agent runs, also after a refused switch', () => {
+    expect(remoteAgentHost({ state: 'connected', target: { kind: 'local' } })).toBeNull();
+    expect(
+      remoteAgentHost({ state: 'lost', target: { kind: 'remote', destination: 'h' }, reason: 'x' }),
+    ).toBe('h');
+    expect(
+      remoteAgentHost({
+        state: 'switch-failed',
+        target: { kind: 'elevated' },
+        current: { kind: 'remote', destination: 'h2' },
+        refused: true,
+        reason: 'x',
+      }),
+    ).toBe('h2');
+    expect(
+      remoteAgentHost({
+        state: 'switch-failed',
+        target: { kind: 'remote', destination: 'h3' },
+        current: null,
+        refused: false,
+        reason: 'x',
+      }),
+    ).toBeNull();
   });
 
   it('registers exactly the two invoke channels and removes them', () => {

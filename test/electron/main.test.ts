@@ -158,7 +158,7 @@ describe('menu', () => {
     return out;
   }
 
-  it('has File and Capture items that all do something, and no session items yet', () => {
+  it('has File, Capture, Session and Help items that all do something', () => {
     const sent: MenuCommand[] = [];
     const done: string[] = [];
     const template = menuTemplate(
@@ -174,9 +174,17 @@ describe('menu', () => {
     );
     const all = items(template);
     expect([...all.keys()].filter((k) => k.startsWith('File'))).toEqual([
+      'File > Open Session…',
+      'File > Save Session As…',
+      'File > Export Session…',
       'File > Open Snapshot…',
       'File > Export Snapshot as JSON…',
       'File > Quit',
+    ]);
+    expect([...all.keys()].filter((k) => k.startsWith('Session') || k.startsWith('Help'))).toEqual([
+      'Session > Record / Stop',
+      'Session > Migrate Selection…',
+      'Help > Keyboard Shortcuts',
     ]);
     expect([...all.keys()].filter((k) => k.startsWith('Capture'))).toEqual([
       'Capture > Attach to Process…',
@@ -191,6 +199,16 @@ describe('menu', () => {
       (item.click as () => void)();
     }
     expect(done).toEqual(['open', 'quit', 'elevate', 'local', 'reconnect']);
+    for (const command of [
+      'open-session',
+      'save-session-as',
+      'export-session',
+      'toggle-recording',
+      'migrate',
+      'show-shortcuts',
+    ] as const) {
+      expect(sent).toContainEqual({ type: command });
+    }
     expect(sent).toContainEqual({ type: 'launch' });
     expect(sent).toContainEqual({ type: 'connect-remote' });
     expect(sent).toContainEqual({ type: 'show-view', view: 'processes' });
@@ -210,6 +228,28 @@ describe('menu', () => {
         ),
       ),
     ).toMatch(/toggleDevTools/);
+  });
+
+  it('gives every registered accelerator one item, and registers no bare key (it would eat typing)', () => {
+    const noop = (): number => 0;
+    const template = menuTemplate(
+      { send: noop, openSnapshot: noop, elevate: noop, useLocalAgent: noop, reconnect: noop, quit: noop },
+      { devTools: false },
+    );
+    const registered = [...items(template).values()]
+      .filter((i) => i.accelerator !== undefined && i.registerAccelerator !== false)
+      .map((i) => String(i.accelerator));
+    expect(new Set(registered).size).toBe(registered.length);
+    for (const accelerator of registered) expect(accelerator).toMatch(/^CmdOrCtrl\+/);
+    const byLabel = items(template);
+    expect(byLabel.get('File > Open Session…')?.accelerator).toBe('CmdOrCtrl+O');
+    expect(byLabel.get('File > Save Session As…')?.accelerator).toBe('CmdOrCtrl+S');
+    expect(byLabel.get('File > Export Session…')?.accelerator).toBe('CmdOrCtrl+E');
+    expect(byLabel.get('Session > Record / Stop')?.accelerator).toBe('CmdOrCtrl+R');
+    expect(byLabel.get('Session > Migrate Selection…')).toMatchObject({
+      accelerator: 'M',
+      registerAccelerator: false,
+    });
   });
 });
 

@@ -134,6 +134,8 @@ async function desktop(
     reconnect: () => host.reconnect(),
     switchTo: (t) => host.start(t),
     exportSnapshot: () => Promise.resolve(null),
+    openSessionDialog: () => Promise.resolve(null),
+    saveDialog: () => Promise.resolve(null),
   };
   ipc.handlers.set(IPC.call, (e, p) => handleCall(backend, e as never, p));
   ipc.handlers.set(IPC.control, (e, p) => handleControl(backend, e as never, p));
@@ -289,6 +291,8 @@ describe('desktop relay with a real agent child', () => {
         reconnect: () => d.host.reconnect(),
         switchTo: (t) => d.host.start(t),
         exportSnapshot: () => Promise.resolve(null),
+        openSessionDialog: () => Promise.resolve(null),
+        saveDialog: () => Promise.resolve(null),
       },
       { senderFrame: { url: 'app://tierscope/', parent: null } } as never,
       { method: 'attach', params: { pid: 1, intervalMs: 1 } },

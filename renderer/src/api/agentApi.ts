@@ -6,7 +6,7 @@ import type {
   Result,
   Snapshot,
 } from '../../../electron/contract/index.js';
-import type { AgentTarget, MenuCommand } from '../../../electron/contract/desktop.js';
+import type { AgentTarget, FileFilter, MenuCommand } from '../../../electron/contract/desktop.js';
 
 /**
  * What the UI needs from an agent, whatever carries it: a WebSocket in browser mode, or the Electron
@@ -41,6 +41,10 @@ export interface DesktopAbilities {
   switchAgent(target: AgentTarget): Promise<void>;
   /** Shows a save dialog and writes the snapshot; resolves with the path, or null if cancelled. */
   exportSnapshot(snapshot: Snapshot): Promise<string | null>;
+  /** Main's open dialog for a session file: its path, or null if cancelled. */
+  openSessionDialog(): Promise<string | null>;
+  /** Main's save dialog (writes nothing): the chosen path, or null if cancelled. */
+  saveDialog(request: { title: string; defaultName: string; filters: FileFilter[] }): Promise<string | null>;
   onCommand(cb: (command: MenuCommand) => void): () => void;
 }
 

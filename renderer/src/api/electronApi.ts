@@ -39,6 +39,14 @@ export class ElectronAgentApi implements AgentApi {
         const path = unwrap(await bridge.control({ op: 'exportSnapshot', snapshot }));
         return typeof path === 'string' ? path : null;
       },
+      openSessionDialog: async () => {
+        const path = unwrap(await bridge.control({ op: 'openSessionDialog' }));
+        return typeof path === 'string' ? path : null;
+      },
+      saveDialog: async (request) => {
+        const path = unwrap(await bridge.control({ op: 'saveDialog', ...request }));
+        return typeof path === 'string' ? path : null;
+      },
       onCommand: (cb) => bridge.onCommand(cb),
     };
   }

@@ -1,10 +1,11 @@
 /**
  * Which agent the renderer talks to, decided once at startup from what the page was given: the Electron
  * preload's `window.tierscope`, or the `token` (and optional `pid`) that `tierscope ui` put in the URL.
+ * `session`: a session file to open at start (`&session=PATH`, a path on the agent's machine).
  */
 export type StartupPlan =
-  | { mode: 'electron'; pid: number | null }
-  | { mode: 'browser'; agentUrl: string; pid: number | null }
+  | { mode: 'electron'; pid: number | null; session: string | null }
+  | { mode: 'browser'; agentUrl: string; pid: number | null; session: string | null }
   | { mode: 'unusable'; message: string };
 
 export interface StartupInput {
@@ -22,7 +23,9 @@ export function planStartup(input: StartupInput): StartupPlan {
   const params = new URLSearchParams(input.search);
   const pidText = params.get('pid');
   const pid = pidText !== null && /^[1-9]\d{0,9}$/.test(pidText) ? Number(pidText) : null;
-  if (input.hasDesktopApi) return { mode: 'electron', pid };
+  const sessionText = params.get('session');
+  const session = sessionText !== null && sessionText.trim() !== '' ? sessionText : null;
+  if (input.hasDesktopApi) return { mode: 'electron', pid, session };
 
   const token = params.get('token');
   if (token === null || token === '') {
@@ -52,5 +55,6 @@ export function planStartup(input: StartupInput): StartupPlan {
     mode: 'browser',
     agentUrl: `${wsProtocol}//${input.host}/agent?token=${encodeURIComponent(token)}`,
     pid,
+    session,
   };
 }

@@ -3,16 +3,22 @@ import { formatBytes, formatClock, formatDurationMs } from '../logic/format.js';
 import type { View } from '../state/state.js';
 import { Dialogs } from './Dialogs.js';
 import { EmptyState } from './EmptyState.js';
+import { ExperimentsList } from './ExperimentsList.js';
 import { useAppSelector, useController, useDispatch } from './hooks.js';
 import { MemoryView } from './MemoryView.js';
+import { MigrationPanel } from './MigrationPanel.js';
 import { ProcessPicker } from './ProcessPicker.js';
+import { SessionPanel } from './SessionPanel.js';
+import { RecordingStrip, SessionToolbar } from './SessionToolbar.js';
 import { TopologyPanel } from './TopologyPanel.js';
 
-/** Tabs in order; issue 7 appends timeline, heatmap, misplacement and experiments here. */
+/** Tabs in order. */
 const VIEWS: readonly { id: View; label: string; key: string }[] = [
   { id: 'processes', label: 'Processes', key: '1' },
   { id: 'topology', label: 'Topology', key: '2' },
   { id: 'memory', label: 'Memory', key: '3' },
+  { id: 'session', label: 'Session', key: '4' },
+  { id: 'experiments', label: 'Experiments', key: '5' },
 ];
 
 function ConnectionPill(): ReactNode {
@@ -108,6 +114,7 @@ function Banners(): ReactNode {
   const dispatch = useDispatch();
   return (
     <div className="banners">
+      <RecordingStrip />
       {connection.status === 'lost' ? (
         <div className="banner error" role="alert">
           <strong>Agent connection lost.</strong>
@@ -162,7 +169,9 @@ function StatusBar(): ReactNode {
           ? `pid ${target.pid} · snapshot ${formatClock(target.snapshot.takenAt)}${target.phase === 'live' ? ` · every ${formatDurationMs(live.intervalMs)}` : ''}`
           : ''}
       </span>
-      <span style={{ marginLeft: 'auto' }}>Ctrl+1/2/3 views · / search · ↑↓ Enter in tables</span>
+      <span style={{ marginLeft: 'auto' }}>
+        Ctrl+1–5 views · / search · ↑↓ Enter in tables · ? all shortcuts
+      </span>
     </footer>
   );
 }
@@ -289,6 +298,12 @@ export function App(): ReactNode {
       case 'memory':
         content = <MemoryView />;
         break;
+      case 'session':
+        content = <SessionPanel />;
+        break;
+      case 'experiments':
+        content = <ExperimentsList />;
+        break;
     }
   }
 
@@ -300,6 +315,7 @@ export function App(): ReactNode {
         </span>
         <ConnectionPill />
         <TargetChip />
+        <SessionToolbar />
         <span className="spacer" />
         {mode === 'browser' ? <OpenSnapshotButton /> : null}
         <button
@@ -331,6 +347,7 @@ export function App(): ReactNode {
       <Banners />
       <main className="content">{content}</main>
       <StatusBar />
+      <MigrationPanel />
       <Dialogs />
     </div>
   );

@@ -1,10 +1,13 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { SshDestination } from '../../../electron/contract/desktop.js';
 import { splitArgv } from '../logic/argv.js';
 import type { UiError } from '../state/state.js';
 import { useAppSelector, useController, useDispatch } from './hooks.js';
+import { OpenSessionDialog, SessionFileDialog } from './SessionDialogs.js';
+import { ShortcutHelp } from './ShortcutHelp.js';
 
-function Dialog({
+/** A modal dialog: Escape and a click outside close it. Shared by the session dialogs (SessionDialogs.tsx). */
+export function Dialog({
   title,
   children,
   onClose,
@@ -13,17 +16,31 @@ function Dialog({
   children: ReactNode;
   onClose: () => void;
 }): ReactNode {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Focus starts inside (unless a field took it), and Escape closes wherever focus went: a button
+    // disabled while busy drops focus to <body>, out of reach of a handler on the dialog itself.
+    if (!box.current?.contains(document.activeElement)) box.current?.focus();
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key !== 'Escape') return;
+      // Capture phase, stopped: views' own Escape (clear the selection) must not fire behind a dialog.
+      e.stopPropagation();
+      e.preventDefault();
+      onClose();
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+    };
+  }, [onClose]);
   return (
     <div
       className="dialog-backdrop"
       onMouseDown={(e) => {
         if (e.target === e.currentTarget) onClose();
       }}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') onClose();
-      }}
     >
-      <div className="dialog" role="dialog" aria-modal="true" aria-label={title}>
+      <div ref={box} tabIndex={-1} className="dialog" role="dialog" aria-modal="true" aria-label={title}>
         <h2>{title}</h2>
         {children}
       </div>
@@ -156,5 +173,11 @@ export function Dialogs(): ReactNode {
       return <LaunchDialog onClose={close} />;
     case 'remote':
       return <RemoteDialog onClose={close} />;
+    case 'open-session':
+      return <OpenSessionDialog onClose={close} />;
+    case 'session-file':
+      return <SessionFileDialog dialog={dialog} onClose={close} />;
+    case 'shortcuts':
+      return <ShortcutHelp onClose={close} />;
   }
 }

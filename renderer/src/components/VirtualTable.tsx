@@ -34,7 +34,8 @@ export interface VirtualTableProps<R, K extends string> {
   sort?: SortSpec<K>;
   onSort?: (key: K) => void;
   selectedKey?: string | null;
-  onSelect?: (row: R) => void;
+  /** `toggle`: Ctrl/Cmd was held (multi-selection tables add or remove the row instead of replacing). */
+  onSelect?: (row: R, how?: { toggle: boolean }) => void;
   /** Enter or double click. */
   onActivate?: (row: R) => void;
   rowClass?: (row: R) => string | undefined;
@@ -199,7 +200,7 @@ function VirtualTableImpl<R, K extends string>(props: VirtualTableProps<R, K>): 
                   data-key={key}
                   className={`grid-row ${props.rowClass?.(row) ?? ''}`}
                   style={{ top: index * rowPx, height: rowPx, gridTemplateColumns: template }}
-                  onClick={() => onSelect?.(row)}
+                  onClick={(e) => onSelect?.(row, { toggle: e.ctrlKey || e.metaKey })}
                   onDoubleClick={() => onActivate?.(row)}
                 >
                   {columns.map((c) => (

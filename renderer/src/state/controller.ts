@@ -2,6 +2,9 @@ import { PROTOCOL_VERSION, Snapshot, type ProcessInfo } from '../../../electron/
 import type { AgentTarget } from '../../../electron/contract/desktop.js';
 import { toApiError, type AgentApi, type ApiError, type ConnectionEvent } from '../api/agentApi.js';
 import { processKey } from '../logic/processes.js';
+import type { KeyValueStorage } from '../logic/recentSessions.js';
+import { SessionController, type Schedule } from './sessionController.js';
+import { WorkflowController } from './workflowController.js';
 import type { Store } from './store.js';
 import type { UiError } from './state.js';
 
@@ -12,6 +15,18 @@ const NODE_BATCH = 64;
 function uiError(err: unknown): UiError {
   const e: ApiError = toApiError(err);
   return { code: e.code, message: e.message };
+}
+
+/**
+ * localStorage when the page has one and may use it (not in Node tests; reading the property itself
+ * throws where storage is blocked). Reached through globalThis: tests type-check this file without DOM.
+ */
+function browserStorage(): KeyValueStorage | null {
+  try {
+    return (globalThis as { localStorage?: KeyValueStorage }).localStorage ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function describeTarget(target: AgentTarget): string {
@@ -38,12 +53,37 @@ export class Controller {
   /** While an attach is in flight: snapshot events of subscriptions not known yet (latest per id). */
   private attaching = false;
   private readonly buffered = new Map<string, Snapshot>();
+  /** Recorded sessions: open/close, VMA series, heatmaps (sessionController.ts). */
+  readonly session: SessionController;
+  /** Recording, session files, migration experiments (workflowController.ts). */
+  readonly workflow: WorkflowController;
 
   constructor(
     private readonly store: Store,
     readonly api: AgentApi,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+    schedule?: Schedule,
+  ) {
+    this.session = new SessionController(store, api, schedule);
+    this.workflow = new WorkflowController(store, api, {
+      openSession: (path) => this.openSession(path),
+      storage: browserStorage(),
+    });
+  }
+
+  /**
+   * Opens a recorded session file (a path on the agent's machine) and shows the Session view; what the
+   * open dialog and the recent-sessions list call. Resolves with null, or the error (also in
+   * state.session.error).
+   */
+  openSession(path: string): Promise<UiError | null> {
+    return this.session.open(path);
+  }
+
+  /** Closes the open session on the agent and empties the Session view. */
+  closeSession(): Promise<void> {
+    return this.session.close();
+  }
 
   /** Wires events, connects, and opens `initialPid` (from `--pid`) once the agent answers. */
   async start(initialPid: number | null): Promise<void> {
@@ -62,6 +102,7 @@ export class Controller {
       this.api.onConnection((event) => {
         void this.onConnection(event);
       }),
+      ...this.workflow.wire(),
     );
     if (this.api.desktop) {
       this.offs.push(
@@ -88,6 +129,14 @@ export class Controller {
             case 'snapshot-opened':
               void this.detachCurrent();
               dispatch({ type: 'target/opened-file', path: command.path, snapshot: command.snapshot });
+              return;
+            case 'open-session':
+            case 'save-session-as':
+            case 'export-session':
+            case 'toggle-recording':
+            case 'migrate':
+            case 'show-shortcuts':
+              this.workflow.handleCommand(command);
               return;
           }
         }),
@@ -142,6 +191,7 @@ export class Controller {
    */
   private async afterConnect(): Promise<void> {
     const { dispatch } = this.store;
+    const sessionBefore = this.store.getState().session.view;
     try {
       const hello = await this.api.call('hello', { protocolVersion: PROTOCOL_VERSION, client: CLIENT_NAME });
       dispatch({ type: 'connection/hello', hello });
@@ -166,6 +216,10 @@ export class Controller {
     if (target?.phase === 'paused' && this.store.getState().live.enabled) {
       await this.refreshTarget(true);
     }
+    // Session handles die with the agent: a session open before this connection is opened again (view
+    // state kept); one opened since (e.g. `--session` at start) already has a handle of this agent.
+    if (sessionBefore !== null && this.store.getState().session.view === sessionBefore)
+      await this.session.reload();
   }
 
   async reconnect(): Promise<void> {

@@ -3,6 +3,8 @@ import type { AgentTarget } from '../../../electron/contract/desktop.js';
 import { appendHistory, historyPoint } from '../logic/history.js';
 import type { Theme } from '../logic/palette.js';
 import { processKey, type NodePagesEntry, type ProcessKey } from '../logic/processes.js';
+import { isSessionAction, sessionReducer, type SessionAction } from './session.js';
+import { isWorkflowAction, workflowReducer, type WorkflowAction } from './workflow.js';
 import type {
   AppState,
   Dialog,
@@ -49,7 +51,9 @@ export type Action =
   | { type: 'target/select-vma'; id: string | null }
   | { type: 'target/clear' }
   | { type: 'vmas/query'; query: Partial<VmaQuery> }
-  | { type: 'live/set'; live: Partial<AppState['live']> };
+  | { type: 'live/set'; live: Partial<AppState['live']> }
+  | SessionAction
+  | WorkflowAction;
 
 let nextNoticeId = 1;
 
@@ -58,6 +62,10 @@ function loaded<T>(data: T, atMs: number): Loadable<T> {
 }
 
 export function reducer(state: AppState, action: Action): AppState {
+  // The session slice has its own reducer (state/session.ts); everything 'session/…' goes there.
+  if (isSessionAction(action)) return sessionReducer(state, action);
+  // Recording, migration, recent sessions (state/workflow.ts): everything 'workflow/…'.
+  if (isWorkflowAction(action)) return workflowReducer(state, action);
   switch (action.type) {
     case 'connection/connecting':
       return { ...state, connection: { status: 'connecting' } };

@@ -1,5 +1,6 @@
 import type {
   Capabilities,
+  ExportFormat,
   ProcessInfo,
   Result,
   Snapshot,
@@ -12,12 +13,14 @@ import type { Theme } from '../logic/palette.js';
 import type { NodePagesEntry, ProcessKey, ProcessSortKey } from '../logic/processes.js';
 import type { SortSpec } from '../logic/sort.js';
 import type { VmaSortKey } from '../logic/vmas.js';
+import { initialSessionState, type SessionState } from './session.js';
+import { initialWorkflowState, type WorkflowState } from './workflow.js';
 
 /**
- * The whole UI state, immutable. Views are tabs; issue 7 adds 'timeline', 'heatmap', 'misplacement' and
- * 'experiments' next to these, each with its own slice.
+ * The whole UI state, immutable. Views are tabs; 'session' shows a recorded session (timelines, heatmap,
+ * misplacement, its VMAs) from the `session` slice (session.ts).
  */
-export type View = 'processes' | 'topology' | 'memory';
+export type View = 'processes' | 'topology' | 'memory' | 'session' | 'experiments';
 
 export interface UiError {
   code: string;
@@ -88,7 +91,18 @@ export interface ProcessQueryState {
   sort: SortSpec<ProcessSortKey>;
 }
 
-export type Dialog = { type: 'launch' } | { type: 'remote' } | null;
+export type Dialog =
+  | { type: 'launch' }
+  | { type: 'remote' }
+  /** Open a session by path (browser mode, a remote agent); the recent list is in it too. */
+  | { type: 'open-session' }
+  /**
+   * Save As / Export: browser mode types a path, the desktop app picks one in main's save dialog.
+   * `confirmPath`: the agent refused to overwrite that file, the dialog asks before replacing it.
+   */
+  | { type: 'session-file'; purpose: 'save' | 'export'; format: ExportFormat; confirmPath: string | null }
+  | { type: 'shortcuts' }
+  | null;
 
 export interface AppState {
   mode: 'browser' | 'electron';
@@ -108,6 +122,10 @@ export interface AppState {
   vmaQuery: VmaQuery;
   live: { enabled: boolean; intervalMs: number };
   dialog: Dialog;
+  /** The open recorded session and what is shown of it (state/session.ts). */
+  session: SessionState;
+  /** Recording, the migration panel, experiments of this run, recent sessions (state/workflow.ts). */
+  workflow: WorkflowState;
 }
 
 export function emptyLoadable<T>(): Loadable<T> {
@@ -137,5 +155,7 @@ export function initialState(mode: AppState['mode'], theme: Theme): AppState {
     },
     live: { enabled: true, intervalMs: 1000 },
     dialog: null,
+    session: initialSessionState(),
+    workflow: initialWorkflowState(),
   };
 }
