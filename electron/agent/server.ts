@@ -192,7 +192,10 @@ export class AgentServer {
       heatmap: (p, conn) => {
         const { session } = this.#sessions.get(p.handle, conn.id);
         return Promise.resolve(
-          buildHeatmap({ heat: session.heat, vmas: session.vmas, intervalCount: session.intervalCount }, p),
+          buildHeatmap(
+            { heat: session.heatRows, vmas: session.vmas, intervalCount: session.intervalCount },
+            p,
+          ),
         );
       },
       exportSession: (p, conn) => {

@@ -35,9 +35,9 @@ export function buildReport(session: Session): Report {
   const byNode = (columns: Uint32Array[], row: number): CountByNode =>
     Object.fromEntries(nodeKeys.map((k, i) => [k, (columns[i]?.[row] ?? 0) * page]));
 
-  const s = session.samples;
+  const s = session.sampleRows;
   const vmas: ReportVma[] = [];
-  for (let r = s.offsets[pos] ?? 0; r < (s.offsets[pos + 1] ?? 0); r++) {
+  for (const r of session.sampleRowsAt(pos)) {
     const id = s.vmaId[r] ?? 0;
     const vma = session.vma(id);
     if (!vma) continue;

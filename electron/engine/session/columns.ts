@@ -343,7 +343,9 @@ export function tableToSet(table: Table, specs: readonly ColumnSpec[]): ColumnSe
         case 'f64': {
           const src = data.values as Uint32Array;
           if (src.length < n) throw new ColumnError(`column ${spec.name} is shorter than its rows`);
-          (target as Uint32Array).set(src.subarray(0, n), at);
+          // One batch (the usual case): keep the decoded buffer as the column, no copy.
+          if (vector.data.length === 1) set.columns.set(spec.name, src.subarray(0, n));
+          else (target as Uint32Array).set(src.subarray(0, n), at);
           break;
         }
         case 'bool': {
@@ -377,7 +379,8 @@ export function tableToSet(table: Table, specs: readonly ColumnSpec[]): ColumnSe
           if (child === undefined) throw new ColumnError(`column ${spec.name} has no values`);
           const src = (child.values as Uint8Array).subarray(0, n * width);
           if (src.length < n * width) throw new ColumnError(`column ${spec.name} is shorter than its rows`);
-          (target as Uint8Array).set(src, at * width);
+          if (vector.data.length === 1) set.columns.set(spec.name, src);
+          else (target as Uint8Array).set(src, at * width);
           break;
         }
       }

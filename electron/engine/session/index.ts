@@ -11,9 +11,11 @@ export type {
   CountRunColumns,
   CounterSeries,
   HeatColumns,
+  HeatRows,
   IntervalColumns,
   IntervalTotals,
   SampleColumns,
+  SampleRows,
   Session,
   VmaSeries,
 } from './model.js';

@@ -53,6 +53,29 @@ export interface HeatColumns extends ByInterval {
   width: number;
 }
 
+/**
+ * A table's rows in file order — compacted files group rows by VMA, for compression — with an index by
+ * interval: the rows of interval position p are order[offsets[p]] … order[offsets[p + 1] - 1]. Readers that
+ * do not care about row order (totals, per-VMA extremes, heatmaps) use these directly, so opening a session
+ * does not reorder millions of rows.
+ */
+export interface FileOrderIndex {
+  /** Interval position of each row, in file order. */
+  intervalPos: Uint32Array;
+  order: Uint32Array;
+  offsets: Uint32Array;
+}
+
+export type SampleRows = Omit<SampleColumns, 'offsets' | 'intervalPos'> & FileOrderIndex;
+
+/** Heat rows in file order (no interval index: heatmaps filter by intervalPos in one sequential pass). */
+export interface HeatRows {
+  intervalPos: Uint32Array;
+  vmaId: Uint32Array;
+  buckets: Uint8Array;
+  width: number;
+}
+
 export interface CountRunColumns extends ByInterval {
   start: BigUint64Array;
   end: BigUint64Array;
@@ -167,6 +190,12 @@ function intervalPositions(index: Uint32Array): (raw: Uint32Array) => Uint32Arra
   };
 }
 
+function identity(length: number): Uint32Array {
+  const out = new Uint32Array(length);
+  for (let i = 0; i < length; i++) out[i] = i;
+  return out;
+}
+
 /** True when keys never decrease. */
 function ascending(keys: Uint32Array): boolean {
   for (let i = 1; i < keys.length; i++) if ((keys[i] ?? 0) < (keys[i - 1] ?? 0)) return false;
@@ -213,8 +242,18 @@ export class Session {
   readonly fileBytes: number;
   readonly intervalCount: number;
   readonly intervals: IntervalColumns;
-  readonly samples: SampleColumns;
-  /** Built on first use (only heatmaps read it; it is the largest table to reorder on open). */
+  /** Samples in file order with an index by interval (what the report, totals and the UI read). */
+  readonly sampleRows: SampleRows;
+  /** Samples reordered by interval: built on first use (export), from sampleRows. */
+  get samples(): SampleColumns {
+    this.sampleColumns ??= this.buildSamples();
+    return this.sampleColumns;
+  }
+  private sampleColumns: SampleColumns | null = null;
+  private readonly buildSamples: () => SampleColumns;
+  /** Heat rows in file order (heatmaps). */
+  readonly heatRows: HeatRows;
+  /** Heat rows reordered by interval: built on first use (heatAt). */
   get heat(): HeatColumns {
     this.heatColumns ??= this.buildHeat();
     return this.heatColumns;
@@ -259,25 +298,52 @@ export class Session {
       if (ascending(keys)) return { set, offsets: runOffsets(keys, this.intervalCount), intervalPos: keys };
       const { order, offsets } = countingOrder(keys, this.intervalCount);
       const sorted = permuteSet(specs[table], set, order);
-      tables[table] = sorted;
       const intervalPos = new Uint32Array(keys.length);
       for (let p = 0; p < this.intervalCount; p++) intervalPos.fill(p, offsets[p], offsets[p + 1]);
       return { set: sorted, offsets, intervalPos };
     };
 
-    const s = byInterval('samples');
-    this.samples = {
-      offsets: s.offsets,
-      intervalPos: s.intervalPos,
-      vmaId: u32(s.set, 'vma_id'),
-      rssPages: u32(s.set, 'rss_pages'),
-      accessedPages: u32(s.set, 'accessed_pages'),
-      hotPages: u32(s.set, 'hot_pages'),
-      warmPages: u32(s.set, 'warm_pages'),
-      coldPages: u32(s.set, 'cold_pages'),
-      pagesByNode: nodes.map((n) => u32(s.set, nodePagesColumn(n))),
-      hotPagesByNode: nodes.map((n) => u32(s.set, nodeHotColumn(n))),
-      coldPagesByNode: nodes.map((n) => u32(s.set, nodeColdColumn(n))),
+    const sampleSet = tables.samples;
+    const sampleKeys = posOf(u32(sampleSet, 'interval'));
+    const sampleIndex = ascending(sampleKeys)
+      ? { order: identity(sampleKeys.length), offsets: runOffsets(sampleKeys, this.intervalCount) }
+      : countingOrder(sampleKeys, this.intervalCount);
+    this.sampleRows = {
+      intervalPos: sampleKeys,
+      order: sampleIndex.order,
+      offsets: sampleIndex.offsets,
+      vmaId: u32(sampleSet, 'vma_id'),
+      rssPages: u32(sampleSet, 'rss_pages'),
+      accessedPages: u32(sampleSet, 'accessed_pages'),
+      hotPages: u32(sampleSet, 'hot_pages'),
+      warmPages: u32(sampleSet, 'warm_pages'),
+      coldPages: u32(sampleSet, 'cold_pages'),
+      pagesByNode: nodes.map((n) => u32(sampleSet, nodePagesColumn(n))),
+      hotPagesByNode: nodes.map((n) => u32(sampleSet, nodeHotColumn(n))),
+      coldPagesByNode: nodes.map((n) => u32(sampleSet, nodeColdColumn(n))),
+    };
+    this.buildSamples = (): SampleColumns => {
+      const s = byInterval('samples');
+      return {
+        offsets: s.offsets,
+        intervalPos: s.intervalPos,
+        vmaId: u32(s.set, 'vma_id'),
+        rssPages: u32(s.set, 'rss_pages'),
+        accessedPages: u32(s.set, 'accessed_pages'),
+        hotPages: u32(s.set, 'hot_pages'),
+        warmPages: u32(s.set, 'warm_pages'),
+        coldPages: u32(s.set, 'cold_pages'),
+        pagesByNode: nodes.map((n) => u32(s.set, nodePagesColumn(n))),
+        hotPagesByNode: nodes.map((n) => u32(s.set, nodeHotColumn(n))),
+        coldPagesByNode: nodes.map((n) => u32(s.set, nodeColdColumn(n))),
+      };
+    };
+    const heatSet = tables.heat;
+    this.heatRows = {
+      intervalPos: posOf(u32(heatSet, 'interval')),
+      vmaId: u32(heatSet, 'vma_id'),
+      buckets: u8(heatSet, 'buckets'),
+      width: source.meta.heatBucketsPerVma,
     };
     this.buildHeat = (): HeatColumns => {
       const h = byInterval('heat');
@@ -336,17 +402,23 @@ export class Session {
     }
   }
 
+  /** Sums per interval position: order does not matter, so straight over the file-order rows. */
   private computeTotals(nodeCount: number): IntervalTotals {
     const n = this.intervalCount;
+    const s = this.sampleRows;
+    const pos = s.intervalPos;
     const sum = (column: Uint32Array): Float64Array => {
       const out = new Float64Array(n);
-      const pos = this.samples.intervalPos;
-      for (let i = 0; i < column.length; i++) out[pos[i] ?? 0] = (out[pos[i] ?? 0] ?? 0) + (column[i] ?? 0);
+      for (let i = 0; i < column.length; i++) {
+        const p = pos[i] ?? 0;
+        out[p] = (out[p] ?? 0) + (column[i] ?? 0);
+      }
       return out;
     };
-    const s = this.samples;
     const vmaCount = new Uint32Array(n);
     for (let p = 0; p < n; p++) vmaCount[p] = (s.offsets[p + 1] ?? 0) - (s.offsets[p] ?? 0);
+    const perNode = (columns: Uint32Array[]): Float64Array[] =>
+      Array.from({ length: nodeCount }, (_, k) => sum(columns[k] ?? new Uint32Array(0)));
     return {
       vmaCount,
       rssPages: sum(s.rssPages),
@@ -354,14 +426,16 @@ export class Session {
       hotPages: sum(s.hotPages),
       warmPages: sum(s.warmPages),
       coldPages: sum(s.coldPages),
-      pagesByNode: Array.from({ length: nodeCount }, (_, k) => sum(s.pagesByNode[k] ?? new Uint32Array(0))),
-      hotPagesByNode: Array.from({ length: nodeCount }, (_, k) =>
-        sum(s.hotPagesByNode[k] ?? new Uint32Array(0)),
-      ),
-      coldPagesByNode: Array.from({ length: nodeCount }, (_, k) =>
-        sum(s.coldPagesByNode[k] ?? new Uint32Array(0)),
-      ),
+      pagesByNode: perNode(s.pagesByNode),
+      hotPagesByNode: perNode(s.hotPagesByNode),
+      coldPagesByNode: perNode(s.coldPagesByNode),
     };
+  }
+
+  /** File-order row numbers of the samples at interval position `pos`. */
+  sampleRowsAt(pos: number): Uint32Array {
+    const s = this.sampleRows;
+    return s.order.subarray(s.offsets[pos] ?? 0, s.offsets[pos + 1] ?? 0);
   }
 
   vma(id: number): SessionVma | undefined {
@@ -374,12 +448,19 @@ export class Session {
     const slot = this.vmaSlot.get(id);
     const vma = slot === undefined ? undefined : this.vmas[slot];
     if (slot === undefined || vma === undefined) return undefined;
-    // Built once: a stable counting sort of the (interval-ordered) rows by VMA slot.
+    // Built once: file-order rows taken in interval order, then a stable counting sort by VMA slot, so
+    // each VMA's rows come out in interval order.
+    const s = this.sampleRows;
     if (this.byVma === null) {
-      const ids = this.samples.vmaId;
-      const slots = new Uint32Array(ids.length);
-      for (let i = 0; i < ids.length; i++) slots[i] = this.vmaSlot.get(ids[i] ?? 0) ?? 0;
-      this.byVma = countingOrder(slots, this.vmas.length);
+      const slotByRow = new Uint32Array(s.vmaId.length);
+      for (let i = 0; i < s.vmaId.length; i++) slotByRow[i] = this.vmaSlot.get(s.vmaId[i] ?? 0) ?? 0;
+      const slotsInIntervalOrder = new Uint32Array(s.order.length);
+      for (let j = 0; j < s.order.length; j++) slotsInIntervalOrder[j] = slotByRow[s.order[j] ?? 0] ?? 0;
+      const bySlot = countingOrder(slotsInIntervalOrder, this.vmas.length);
+      // bySlot.order holds positions in s.order; map them to file rows.
+      const rows = new Uint32Array(bySlot.order.length);
+      for (let j = 0; j < rows.length; j++) rows[j] = s.order[bySlot.order[j] ?? 0] ?? 0;
+      this.byVma = { order: rows, offsets: bySlot.offsets };
     }
     const rows = this.byVma.order.subarray(this.byVma.offsets[slot] ?? 0, this.byVma.offsets[slot + 1] ?? 0);
     const pick = (column: Uint32Array): Uint32Array => {
@@ -387,7 +468,6 @@ export class Session {
       for (let i = 0; i < rows.length; i++) out[i] = column[rows[i] ?? 0] ?? 0;
       return out;
     };
-    const s = this.samples;
     return {
       vma,
       intervalPos: pick(s.intervalPos),

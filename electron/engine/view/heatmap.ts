@@ -8,10 +8,11 @@
 // request, then every heat row of that VMA is folded into the grid through it, one cell update per run.
 import type { Heatmap, HeatmapRequest, SessionVma } from '../../contract/index.js';
 import { TierscopeError } from '../errors.js';
-import type { HeatColumns } from '../session/index.js';
+import type { HeatRows } from '../session/index.js';
 
 export interface HeatInput {
-  heat: HeatColumns;
+  /** Rows in any order (file order: no reordering on open); each carries its interval position. */
+  heat: HeatRows;
   /** The session's VMAs (their [start, end) place the buckets on the address axis). */
   vmas: readonly SessionVma[];
   intervalCount: number;
@@ -265,50 +266,60 @@ export function reduceHeat(input: HeatInput, request: HeatGridRequest): HeatGrid
   const sRunWeight = Float64Array.from(sWeight, (w, k) => w * ((sTo[k] ?? 0) - (sFrom[k] ?? 0)));
   const buckets = heat.buckets;
 
+  // Where each interval of the range lands: in units of 1/(n·bins), interval i is [i·bins, (i+1)·bins) and
+  // bin c is [c·n, (c+1)·n), so it falls in bin c0 (share w0) and maybe c1 (share w1).
+  const binBase0 = new Int32Array(n);
+  const binBase1 = new Int32Array(n);
+  const share0 = new Float64Array(n);
+  const share1 = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const pos = fromPos + i;
-    const rowFrom = heat.offsets[pos] ?? 0;
-    const rowTo = heat.offsets[pos + 1] ?? rowFrom;
-    if (rowTo <= rowFrom) continue;
-    // In units of 1/(n·bins): interval i is [i·bins, (i+1)·bins), bin c is [c·n, (c+1)·n).
     const lo = i * bins;
     const hi = lo + bins;
     const c0 = Math.floor(lo / n);
     const end0 = (c0 + 1) * n;
-    const w0 = (Math.min(hi, end0) - lo) / n;
     const c1 = hi > end0 ? c0 + 1 : -1;
-    const w1 = c1 >= 0 ? (hi - end0) / n : 0;
-    const cellBase0 = c0 * rows;
-    const cellBase1 = c1 * rows;
-    for (let h = rowFrom; h < rowTo; h++) {
-      const slot = slots[heat.vmaId[h] ?? 0] ?? -1;
-      if (slot < 0) continue;
-      const kFrom = first[slot] ?? 0;
-      const kTo = first[slot + 1] ?? 0;
-      const base = h * width;
-      for (let k = kFrom; k < kTo; k++) {
-        // The run's buckets: their sum and max, then one update per cell.
-        const bEnd = base + (sTo[k] ?? 0);
-        let total = 0;
-        let top = 0;
-        for (let b = base + (sFrom[k] ?? 0); b < bEnd; b++) {
-          const v = buckets[b] ?? 0;
-          total += v;
-          if (v > top) top = v;
-        }
-        const r = sRow[k] ?? 0;
-        const w = sWeight[k] ?? 0;
-        const runWeight = sRunWeight[k] ?? 0;
-        let cell = cellBase0 + r;
-        sum[cell] = (sum[cell] ?? 0) + total * w * w0;
-        wsum[cell] = (wsum[cell] ?? 0) + runWeight * w0;
+    binBase0[i] = c0 * rows;
+    binBase1[i] = c1 >= 0 ? c1 * rows : -1;
+    share0[i] = (Math.min(hi, end0) - lo) / n;
+    share1[i] = c1 >= 0 ? (hi - end0) / n : 0;
+  }
+
+  // One sequential pass over the rows, whatever their order; rows outside the range cost one comparison.
+  const rowPos = heat.intervalPos;
+  for (let h = 0; h < rowPos.length; h++) {
+    const i = (rowPos[h] ?? 0) - fromPos;
+    if (i < 0 || i >= n) continue;
+    const slot = slots[heat.vmaId[h] ?? 0] ?? -1;
+    if (slot < 0) continue;
+    const w0 = share0[i] ?? 0;
+    const w1 = share1[i] ?? 0;
+    const cellBase0 = binBase0[i] ?? 0;
+    const cellBase1 = binBase1[i] ?? -1;
+    const kFrom = first[slot] ?? 0;
+    const kTo = first[slot + 1] ?? 0;
+    const base = h * width;
+    for (let k = kFrom; k < kTo; k++) {
+      // The run's buckets: their sum and max, then one update per cell.
+      const bEnd = base + (sTo[k] ?? 0);
+      let total = 0;
+      let top = 0;
+      for (let b = base + (sFrom[k] ?? 0); b < bEnd; b++) {
+        const v = buckets[b] ?? 0;
+        total += v;
+        if (v > top) top = v;
+      }
+      const r = sRow[k] ?? 0;
+      const w = sWeight[k] ?? 0;
+      const runWeight = sRunWeight[k] ?? 0;
+      let cell = cellBase0 + r;
+      sum[cell] = (sum[cell] ?? 0) + total * w * w0;
+      wsum[cell] = (wsum[cell] ?? 0) + runWeight * w0;
+      if (top > (max[cell] ?? 0)) max[cell] = top;
+      if (cellBase1 >= 0) {
+        cell = cellBase1 + r;
+        sum[cell] = (sum[cell] ?? 0) + total * w * w1;
+        wsum[cell] = (wsum[cell] ?? 0) + runWeight * w1;
         if (top > (max[cell] ?? 0)) max[cell] = top;
-        if (c1 >= 0) {
-          cell = cellBase1 + r;
-          sum[cell] = (sum[cell] ?? 0) + total * w * w1;
-          wsum[cell] = (wsum[cell] ?? 0) + runWeight * w1;
-          if (top > (max[cell] ?? 0)) max[cell] = top;
-        }
       }
     }
   }

@@ -114,7 +114,7 @@ export function buildSessionView(session: Session, options: SessionViewOptions):
   session.vmas.forEach((v, slot) => slots.set(v.id, slot));
   const lastPos = new Int32Array(session.vmas.length).fill(-1);
   const maxRssPages = new Float64Array(session.vmas.length);
-  const s = session.samples;
+  const s = session.sampleRows;
   for (let r = 0; r < s.vmaId.length; r++) {
     const slot = slots.get(s.vmaId[r] ?? 0);
     if (slot === undefined) continue;
