@@ -64,13 +64,8 @@ createRoot(root).render(
     </AppContext.Provider>
   </StrictMode>,
 );
-void controller.start(plan.mode === 'unusable' ? null : plan.pid).then(async () => {
-  // `tierscope ui --session FILE`: the session opens once the agent answers.
-  if (
-    plan.mode !== 'unusable' &&
-    plan.session !== null &&
-    store.getState().connection.status === 'connected'
-  ) {
-    await controller.openSession(plan.session);
-  }
-});
+// `tierscope ui --session FILE`: opened right after the agent's handshake.
+void controller.start(
+  plan.mode === 'unusable' ? null : plan.pid,
+  plan.mode === 'unusable' ? null : plan.session,
+);

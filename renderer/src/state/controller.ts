@@ -49,6 +49,8 @@ export class Controller {
   private generation = 0;
   private nodeQueue: ProcessInfo[] = [];
   private nodeWorker: Promise<void> | null = null;
+  /** A session to open right after the first handshake (`?session=`), then null. */
+  private initialSession: string | null = null;
   private readonly offs: (() => void)[] = [];
   /** While an attach is in flight: snapshot events of subscriptions not known yet (latest per id). */
   private attaching = false;
@@ -85,8 +87,13 @@ export class Controller {
     return this.session.close();
   }
 
-  /** Wires events, connects, and opens `initialPid` (from `--pid`) once the agent answers. */
-  async start(initialPid: number | null): Promise<void> {
+  /**
+   * Wires events, connects, and opens `initialPid` (from `--pid`) once the agent answers; `initialSession`
+   * (from `--session`) is opened first thing after the handshake, ahead of the process list and topology:
+   * the agent answers one call at a time, and the session is what the user asked to see.
+   */
+  async start(initialPid: number | null, initialSession: string | null = null): Promise<void> {
+    this.initialSession = initialSession;
     const { dispatch } = this.store;
     this.offs.push(
       this.api.on('snapshot', ({ subscription, snapshot }) => {
@@ -211,6 +218,9 @@ export class Controller {
         notice: { tone: 'error', title: 'Agent handshake failed', ...uiError(err) },
       });
     }
+    const initialSession = this.initialSession;
+    this.initialSession = null;
+    if (initialSession !== null) await this.openSession(initialSession);
     await Promise.all([this.refreshTopology(), this.refreshProcesses()]);
     const target = this.store.getState().target;
     if (target?.phase === 'paused' && this.store.getState().live.enabled) {
