@@ -190,6 +190,24 @@ function intervalPositions(index: Uint32Array): (raw: Uint32Array) => Uint32Arra
   };
 }
 
+/** The value columns of a samples table (whatever its row order). */
+function sampleValues(
+  set: ColumnSet,
+  nodes: readonly number[],
+): Omit<SampleColumns, 'offsets' | 'intervalPos'> {
+  return {
+    vmaId: u32(set, 'vma_id'),
+    rssPages: u32(set, 'rss_pages'),
+    accessedPages: u32(set, 'accessed_pages'),
+    hotPages: u32(set, 'hot_pages'),
+    warmPages: u32(set, 'warm_pages'),
+    coldPages: u32(set, 'cold_pages'),
+    pagesByNode: nodes.map((n) => u32(set, nodePagesColumn(n))),
+    hotPagesByNode: nodes.map((n) => u32(set, nodeHotColumn(n))),
+    coldPagesByNode: nodes.map((n) => u32(set, nodeColdColumn(n))),
+  };
+}
+
 function identity(length: number): Uint32Array {
   const out = new Uint32Array(length);
   for (let i = 0; i < length; i++) out[i] = i;
@@ -312,48 +330,24 @@ export class Session {
       intervalPos: sampleKeys,
       order: sampleIndex.order,
       offsets: sampleIndex.offsets,
-      vmaId: u32(sampleSet, 'vma_id'),
-      rssPages: u32(sampleSet, 'rss_pages'),
-      accessedPages: u32(sampleSet, 'accessed_pages'),
-      hotPages: u32(sampleSet, 'hot_pages'),
-      warmPages: u32(sampleSet, 'warm_pages'),
-      coldPages: u32(sampleSet, 'cold_pages'),
-      pagesByNode: nodes.map((n) => u32(sampleSet, nodePagesColumn(n))),
-      hotPagesByNode: nodes.map((n) => u32(sampleSet, nodeHotColumn(n))),
-      coldPagesByNode: nodes.map((n) => u32(sampleSet, nodeColdColumn(n))),
+      ...sampleValues(sampleSet, nodes),
     };
     this.buildSamples = (): SampleColumns => {
       const s = byInterval('samples');
-      return {
-        offsets: s.offsets,
-        intervalPos: s.intervalPos,
-        vmaId: u32(s.set, 'vma_id'),
-        rssPages: u32(s.set, 'rss_pages'),
-        accessedPages: u32(s.set, 'accessed_pages'),
-        hotPages: u32(s.set, 'hot_pages'),
-        warmPages: u32(s.set, 'warm_pages'),
-        coldPages: u32(s.set, 'cold_pages'),
-        pagesByNode: nodes.map((n) => u32(s.set, nodePagesColumn(n))),
-        hotPagesByNode: nodes.map((n) => u32(s.set, nodeHotColumn(n))),
-        coldPagesByNode: nodes.map((n) => u32(s.set, nodeColdColumn(n))),
-      };
+      return { offsets: s.offsets, intervalPos: s.intervalPos, ...sampleValues(s.set, nodes) };
     };
     const heatSet = tables.heat;
+    const width = source.meta.heatBucketsPerVma;
     this.heatRows = {
       intervalPos: posOf(u32(heatSet, 'interval')),
       vmaId: u32(heatSet, 'vma_id'),
       buckets: u8(heatSet, 'buckets'),
-      width: source.meta.heatBucketsPerVma,
+      width,
     };
     this.buildHeat = (): HeatColumns => {
       const h = byInterval('heat');
-      return {
-        offsets: h.offsets,
-        intervalPos: h.intervalPos,
-        vmaId: u32(h.set, 'vma_id'),
-        buckets: u8(h.set, 'buckets'),
-        width: source.meta.heatBucketsPerVma,
-      };
+      const { offsets, intervalPos, set } = h;
+      return { offsets, intervalPos, vmaId: u32(set, 'vma_id'), buckets: u8(set, 'buckets'), width };
     };
     const r = byInterval('count_runs');
     this.countRuns = {
