@@ -100,20 +100,8 @@ export const migrateCommand: Command = {
     const sessionPath = stringOption(values, 'session', false);
     if (values['split'] === true && !all) throw new UsageError('--split applies to --all only');
 
-    const stop = new AbortController();
-    const onSignal = (): void => {
-      stop.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const progress = progressPrinter(io, json);
-    try {
-      // The session is checked before anything runs: an experiment that could not be recorded must not move pages.
-      let link: SessionLink | null = null;
-      if (sessionPath !== undefined) {
-        const stat = await readProcStat(pid);
-        link = await linkSession(sessionPath, pid, stat.startTimeTicks, { forRecording: !dryRun });
-      }
+    await runExperimentCommand(io, json, async (stop, progress) => {
+      const link = await sessionLinkFor(sessionPath, pid, !dryRun);
       const common = {
         pid,
         dryRun,
@@ -194,13 +182,48 @@ export const migrateCommand: Command = {
           `the move failed: ${experiment.detail.split('; ')[0] ?? experiment.detail}`,
         );
       }
-    } finally {
-      progress.done();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    });
   },
 };
+
+/**
+ * What `migrate` and `rebind` share around the experiment itself: Ctrl-C / SIGTERM abort `stop` (the
+ * engine cancels between batches), the progress line, and both undone however `work` ends.
+ */
+export async function runExperimentCommand(
+  io: CliIo,
+  json: boolean,
+  work: (stop: AbortController, progress: ReturnType<typeof progressPrinter>) => Promise<void>,
+): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const progress = progressPrinter(io, json);
+  try {
+    await work(stop, progress);
+  } finally {
+    progress.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * The session named by --session, checked before anything runs (an experiment that could not be recorded
+ * must not move pages); null without --session.
+ */
+export async function sessionLinkFor(
+  path: string | undefined,
+  pid: number,
+  forRecording: boolean,
+): Promise<SessionLink | null> {
+  if (path === undefined) return null;
+  const stat = await readProcStat(pid);
+  return linkSession(path, pid, stat.startTimeTicks, { forRecording });
+}
 
 export function nodeList(values: OptionValues, name: string, required: boolean): number[] {
   const raw = required ? stringOption(values, name, true) : stringOption(values, name, false);

@@ -1,7 +1,6 @@
 import { TierscopeError } from '../../engine/errors.js';
-import { linkSession, runLazyRebind, type SessionLink } from '../../engine/migrate/index.js';
+import { runLazyRebind } from '../../engine/migrate/index.js';
 import { recordExperimentInSession } from '../../engine/migrate/record.js';
-import { readProcStat } from '../../engine/procfs/process.js';
 import {
   commonOptions,
   durationOption,
@@ -11,7 +10,14 @@ import {
   UsageError,
   type Command,
 } from '../io.js';
-import { nodeList, progressPrinter, rangeOption, rateOption, renderExperiment } from './migrate.js';
+import {
+  nodeList,
+  rangeOption,
+  rateOption,
+  renderExperiment,
+  runExperimentCommand,
+  sessionLinkFor,
+} from './migrate.js';
 
 export const rebindCommand: Command = {
   usage:
@@ -53,19 +59,8 @@ export const rebindCommand: Command = {
     const sessionPath = stringOption(values, 'session', false);
     const json = values['json'] === true;
 
-    const stop = new AbortController();
-    const onSignal = (): void => {
-      stop.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const progress = progressPrinter(io, json);
-    try {
-      let link: SessionLink | null = null;
-      if (sessionPath !== undefined) {
-        const stat = await readProcStat(pid);
-        link = await linkSession(sessionPath, pid, stat.startTimeTicks, { forRecording: true });
-      }
+    await runExperimentCommand(io, json, async (stop, progress) => {
+      const link = await sessionLinkFor(sessionPath, pid, true);
       const { experiment, source } = await runLazyRebind({
         pid,
         range,
@@ -83,10 +78,6 @@ export const rebindCommand: Command = {
       else io.out(renderExperiment(experiment, null, link?.path ?? null));
       if (experiment.status === 'failed')
         throw new TierscopeError('busy', `the lazy rebind failed: ${experiment.detail}`);
-    } finally {
-      progress.done();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    });
   },
 };
