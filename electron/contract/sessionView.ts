@@ -24,14 +24,8 @@ export type SessionHandle = z.infer<typeof SessionHandle>;
 const Column = z.array(z.number());
 const NodeColumns = z.array(Column);
 
-/** Whole-process columns per interval position. */
-export const SessionTimeline = z.object({
-  /** Milliseconds since meta.startedAt: interval p covers [startMs[p], endMs[p]). */
-  startMs: Column,
-  endMs: Column,
-  samplerCpuMs: Column,
-  pagesScanned: Column,
-  scansInWindow: Column,
+/** Pages per interval position — resident, accessed, hot/warm/cold, and per node — of the process or a VMA. */
+const PageColumns = {
   rssPages: Column,
   accessedPages: Column,
   hotPages: Column,
@@ -40,6 +34,17 @@ export const SessionTimeline = z.object({
   pagesByNode: NodeColumns,
   hotPagesByNode: NodeColumns,
   coldPagesByNode: NodeColumns,
+};
+
+/** Whole-process columns per interval position. */
+export const SessionTimeline = z.object({
+  /** Milliseconds since meta.startedAt: interval p covers [startMs[p], endMs[p]). */
+  startMs: Column,
+  endMs: Column,
+  samplerCpuMs: Column,
+  pagesScanned: Column,
+  scansInWindow: Column,
+  ...PageColumns,
   /** Kernel counter deltas per interval (names sorted); null where an interval did not report one. */
   counters: z.object({ names: z.array(z.string()), values: z.array(z.array(z.number().nullable())) }),
 });
@@ -92,14 +97,7 @@ export type SessionView = z.infer<typeof SessionView>;
 export const VmaSeries = z.object({
   vmaId: z.number().int().nonnegative(),
   intervalPos: Column,
-  rssPages: Column,
-  accessedPages: Column,
-  hotPages: Column,
-  warmPages: Column,
-  coldPages: Column,
-  pagesByNode: NodeColumns,
-  hotPagesByNode: NodeColumns,
-  coldPagesByNode: NodeColumns,
+  ...PageColumns,
 });
 export type VmaSeries = z.infer<typeof VmaSeries>;
 

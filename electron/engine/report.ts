@@ -13,6 +13,31 @@ export function tierNodes(topology: Topology): { fast: number[]; slow: number[] 
   return cpu.length && far.length ? { fast: cpu, slow: far } : null;
 }
 
+/** A per-node map keyed by node id ('0', '1', …): `value(key, index)` for each of `nodes`. */
+export function mapByNode(nodes: readonly number[], value: (key: string, i: number) => number): CountByNode {
+  return Object.fromEntries(
+    nodes.map((n, i) => {
+      const key = String(n);
+      return [key, value(key, i)];
+    }),
+  );
+}
+
+/** The report's first fields: the file, the target process and the access source it was recorded with. */
+export function reportSource(
+  session: Session,
+): Pick<Report, 'file' | 'pid' | 'comm' | 'source' | 'sourceReason' | 'sourceLimits'> {
+  const { meta } = session;
+  return {
+    file: session.path,
+    pid: meta.target.pid,
+    comm: meta.target.comm,
+    source: meta.source,
+    sourceReason: meta.sourceReason,
+    sourceLimits: meta.sourceLimits,
+  };
+}
+
 /** The hotness report of a session, at the last interval that completed a window of N scans. */
 export function buildReport(session: Session): Report {
   const { meta } = session;
@@ -31,9 +56,8 @@ export function buildReport(session: Session): Report {
   }
   const complete = scans[pos] === N;
   const page = meta.pageSizeBytes;
-  const nodeKeys = meta.nodes.map(String);
   const byNode = (columns: Uint32Array[], row: number): CountByNode =>
-    Object.fromEntries(nodeKeys.map((k, i) => [k, (columns[i]?.[row] ?? 0) * page]));
+    mapByNode(meta.nodes, (_, i) => (columns[i]?.[row] ?? 0) * page);
 
   const s = session.sampleRows;
   const vmas: ReportVma[] = [];
@@ -61,7 +85,7 @@ export function buildReport(session: Session): Report {
 
   const sumBy = (pick: (v: ReportVma) => number): number => vmas.reduce((acc, v) => acc + pick(v), 0);
   const sumNodes = (pick: (v: ReportVma) => CountByNode): CountByNode =>
-    Object.fromEntries(nodeKeys.map((k) => [k, sumBy((v) => pick(v)[k] ?? 0)]));
+    mapByNode(meta.nodes, (k) => sumBy((v) => pick(v)[k] ?? 0));
   const hotBytesByNode = sumNodes((v) => v.hotBytesByNode);
   const coldBytesByNode = sumNodes((v) => v.coldBytesByNode);
 
@@ -93,12 +117,7 @@ export function buildReport(session: Session): Report {
   const ranges = hotColdRanges(runs, N);
 
   return {
-    file: session.path,
-    pid: meta.target.pid,
-    comm: meta.target.comm,
-    source: meta.source,
-    sourceReason: meta.sourceReason,
-    sourceLimits: meta.sourceLimits,
+    ...reportSource(session),
     intervals: n,
     durationMs: session.intervals.endMs[n - 1] ?? 0,
     end: { reason: session.end.reason, detail: session.end.detail, recorded: session.endRecorded },

@@ -20,6 +20,7 @@ import { recordExperimentInSession } from '../migrate/record.js';
 import { assertSameProcess, readProcStat } from '../procfs/process.js';
 import type { RecordingManager } from './recordings.js';
 import { Throttle } from './throttle.js';
+import { abortAll } from './jobs.js';
 
 /** experimentProgress at most this often (ms); the last one before the end is always sent. */
 export const EXPERIMENT_PROGRESS_PERIOD_MS = 250;
@@ -299,12 +300,7 @@ export class MigrationManager {
   async cancelAll(): Promise<void> {
     // One still planning (measuring before the move) stops at its next check and is refused or, if its
     // plan came meanwhile, registered: then it is cancelled with the rest below.
-    const starting = [...this.#starting];
-    for (const s of starting) s.controller.abort();
-    await Promise.all(starting.map((s) => s.settled));
-    const all = [...this.#running.values()];
-    for (const r of all) r.controller.abort();
-    await Promise.all(all.map((r) => r.done));
+    await abortAll(this.#starting, () => this.#running.values());
   }
 
   /** Waits for the engine, records the experiment in its session, and reports the end. Never rejects. */

@@ -13,6 +13,7 @@ import { assertSameProcess, readProcess } from '../procfs/process.js';
 import { record, type RecordResult, type RecordStarted } from '../record/recorder.js';
 import { fileError } from '../session/format.js';
 import { Throttle } from './throttle.js';
+import { abortAll } from './jobs.js';
 
 /** recordingProgress at most this often (ms): twice a second is enough for a status bar. */
 export const RECORDING_PROGRESS_PERIOD_MS = 500;
@@ -265,12 +266,7 @@ export class RecordingManager {
   /** Stops every recording and waits for their files to be closed (the agent is ending). */
   async stopAll(): Promise<void> {
     // A recording still starting stops at its first interval; it is then running, and stopped below.
-    const starting = [...this.#starting];
-    for (const s of starting) s.controller.abort();
-    await Promise.all(starting.map((s) => s.settled));
-    const all = [...this.#running.values()];
-    for (const r of all) r.controller.abort();
-    await Promise.all(all.map((r) => r.done));
+    await abortAll(this.#starting, () => this.#running.values());
   }
 
   /** The file to record into: the caller's (must not exist), or a fresh name in the autosave folder. */

@@ -9,7 +9,7 @@ import type {
   SessionVmaSummary,
   VmaSeries,
 } from '../../contract/index.js';
-import { buildReport, tierNodes } from '../report.js';
+import { buildReport, mapByNode, reportSource, tierNodes } from '../report.js';
 import type { Session } from '../session/index.js';
 
 export interface SessionViewOptions {
@@ -55,15 +55,10 @@ function timelineOf(session: Session): SessionTimeline {
  */
 function emptyReport(session: Session): Report {
   const { meta } = session;
-  const zeros: CountByNode = Object.fromEntries(meta.nodes.map((n) => [String(n), 0]));
+  const zeros = mapByNode(meta.nodes, () => 0);
   const tiers = tierNodes(meta.topology);
   return {
-    file: session.path,
-    pid: meta.target.pid,
-    comm: meta.target.comm,
-    source: meta.source,
-    sourceReason: meta.sourceReason,
-    sourceLimits: meta.sourceLimits,
+    ...reportSource(session),
     intervals: 0,
     durationMs: 0,
     end: { reason: session.end.reason, detail: session.end.detail, recorded: session.endRecorded },
@@ -125,7 +120,7 @@ export function buildSessionView(session: Session, options: SessionViewOptions):
   }
 
   const atWindow = new Map(report.vmas.map((v) => [v.id, v]));
-  const zeros = (): CountByNode => Object.fromEntries(meta.nodes.map((n) => [String(n), 0]));
+  const zeros = (): CountByNode => mapByNode(meta.nodes, () => 0);
   const vmas: SessionVmaSummary[] = session.vmas.map((v, slot) => {
     const w = atWindow.get(v.id);
     return {

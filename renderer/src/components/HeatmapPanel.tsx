@@ -39,7 +39,15 @@ import {
   selectHeatmapRanges,
   selectSessionView,
 } from '../state/sessionSelectors.js';
-import { themeColor, useCanvasDraw, useElementSize, useWheel, wheelPx, wheelZoomFactor } from './canvas.js';
+import {
+  draggedViewport,
+  localPoint,
+  releasePointer,
+  themeColor,
+  useCanvasDraw,
+  useElementSize,
+  useTimeWheel,
+} from './canvas.js';
 import { Spinner } from './cells.js';
 import { useAppSelector, useController, useDispatch } from './hooks.js';
 import { TimeOverlay } from './TimeOverlay.js';
@@ -304,26 +312,10 @@ export function HeatmapPanel(): ReactNode {
     [axis, vmas, plot.heightPx],
   );
 
-  const local = (e: { clientX: number; clientY: number }): { x: number; y: number } => {
-    const rect = plotRef.current?.getBoundingClientRect();
-    return rect ? { x: e.clientX - rect.left, y: e.clientY - rect.top } : { x: 0, y: 0 };
-  };
+  const local = (e: { clientX: number; clientY: number }): { x: number; y: number } =>
+    localPoint(plotRef.current, e);
 
-  useWheel(plotRef, (e) => {
-    if (plot.widthPx <= 0) return;
-    e.preventDefault();
-    const dx = wheelPx(e, e.deltaX);
-    if (e.shiftKey || Math.abs(dx) > Math.abs(e.deltaY)) {
-      const px = e.shiftKey && dx === 0 ? wheelPx(e, e.deltaY) : dx;
-      dispatch({ type: 'session/pan', deltaMs: (px / plot.widthPx) * (viewport.toMs - viewport.fromMs) });
-      return;
-    }
-    dispatch({
-      type: 'session/zoom',
-      factor: wheelZoomFactor(e),
-      anchorMs: pxToMs(local(e).x, viewport, plot.widthPx),
-    });
-  });
+  useTimeWheel(plotRef, plot.widthPx, viewport);
 
   if (!view) return null;
 
@@ -446,10 +438,9 @@ export function HeatmapPanel(): ReactNode {
             const d = drag.current;
             if (!d) return;
             if (d.mode === 'pan' && plot.widthPx > 0) {
-              const deltaMs = ((p.x - d.x0) / plot.widthPx) * (d.viewport.toMs - d.viewport.fromMs);
               dispatch({
                 type: 'session/viewport',
-                viewport: { fromMs: d.viewport.fromMs - deltaMs, toMs: d.viewport.toMs - deltaMs },
+                viewport: draggedViewport(d.viewport, d.x0, p.x, plot.widthPx),
               });
             } else if (d.mode === 'brush') {
               setBrush({ x0: d.x0, y0: d.y0, x1: p.x, y1: p.y });
@@ -458,8 +449,7 @@ export function HeatmapPanel(): ReactNode {
           onPointerUp={(e) => {
             const d = drag.current;
             drag.current = null;
-            if (e.currentTarget.hasPointerCapture(e.pointerId))
-              e.currentTarget.releasePointerCapture(e.pointerId);
+            releasePointer(e);
             if (d?.mode === 'brush' && brush) finishBrush(brush);
             setBrush(null);
           }}

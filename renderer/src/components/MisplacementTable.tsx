@@ -2,8 +2,9 @@ import { useMemo, type ReactNode } from 'react';
 import type { MisplacedVma } from '../logic/misplacement.js';
 import { formatBytes } from '../logic/format.js';
 import { selectMisplacement } from '../state/sessionSelectors.js';
-import { Address, Bytes, ShareBar } from './cells.js';
+import { ShareBar } from './cells.js';
 import { useAppSelector, useDispatch } from './hooks.js';
+import { addressColumn, bytesColumn, pathColumn } from './vmaColumns.js';
 import { VirtualTable, type Column } from './VirtualTable.js';
 
 const rowKey = (r: MisplacedVma): string => String(r.id);
@@ -21,44 +22,30 @@ export function MisplacementTable(): ReactNode {
 
   const columns = useMemo(
     (): Column<MisplacedVma, never>[] => [
-      {
-        id: 'address',
-        header: 'Start – end',
-        width: '206px',
-        render: (r) => (
-          <span className="mono">
-            <Address hex={r.start} />
-            <span className="faint">–</span>
-            <Address hex={r.end} />
-          </span>
-        ),
-      },
-      {
+      addressColumn(),
+      bytesColumn({
         id: 'gain',
         header: 'Gain',
         title: 'Bytes a migration would put on the right tier: hot on slow + cold on fast',
         width: '84px',
-        align: 'right',
-        render: (r) => <Bytes value={r.gainBytes} />,
-      },
-      {
+        bytes: (r) => r.gainBytes,
+      }),
+      bytesColumn({
         id: 'hotOnSlow',
         header: 'Hot on slow',
         title: 'Hot bytes on slow-tier nodes (promote them)',
         width: '92px',
-        align: 'right',
-        render: (r) => <Bytes value={r.hotOnSlowBytes} />,
-        cellClass: (r) => (r.hotOnSlowBytes === 0 ? 'zero' : undefined),
-      },
-      {
+        bytes: (r) => r.hotOnSlowBytes,
+        zeroFaint: true,
+      }),
+      bytesColumn({
         id: 'coldOnFast',
         header: 'Cold on fast',
         title: 'Cold bytes on fast-tier nodes (demote them)',
         width: '92px',
-        align: 'right',
-        render: (r) => <Bytes value={r.coldOnFastBytes} />,
-        cellClass: (r) => (r.coldOnFastBytes === 0 ? 'zero' : undefined),
-      },
+        bytes: (r) => r.coldOnFastBytes,
+        zeroFaint: true,
+      }),
       {
         id: 'split',
         header: 'Split',
@@ -71,23 +58,8 @@ export function MisplacementTable(): ReactNode {
           />
         ),
       },
-      {
-        id: 'rss',
-        header: 'RSS',
-        width: '84px',
-        align: 'right',
-        render: (r) => <Bytes value={r.rssBytes} />,
-      },
-      {
-        id: 'path',
-        header: 'Mapping',
-        width: 'minmax(160px, 1fr)',
-        render: (r) => (
-          <span className="mono" title={r.path}>
-            {r.path || <span className="faint">[{r.kind}]</span>}
-          </span>
-        ),
-      },
+      bytesColumn({ id: 'rss', header: 'RSS', width: '84px', bytes: (r) => r.rssBytes }),
+      pathColumn({ width: 'minmax(160px, 1fr)', placeholder: (r) => r.kind }),
     ],
     [],
   );

@@ -44,41 +44,27 @@ export function OpenSessionDialog({ onClose }: { onClose: () => void }): ReactNo
         }}
       >
         <label htmlFor="open-session-path">Path</label>
-        <input
+        <PathInput
           id="open-session-path"
-          data-testid="open-session-path"
-          className="input mono"
-          autoFocus
-          spellCheck={false}
           value={path}
           placeholder="/home/me/.local/share/tierscope/sessions/run.tierscope"
-          onChange={(e) => {
-            setPath(e.target.value);
+          onChange={(value) => {
+            setPath(value);
             setError(null);
           }}
         />
         {problem ? <div className="error-text">{problem}</div> : null}
-        {error ? (
-          <div className="error-text" role="alert">
-            {error.message}
-          </div>
-        ) : null}
+        <ErrorAlert error={error} />
         {!usable ? (
           <div className="error-text">Opening a session needs the agent: reconnect first.</div>
         ) : null}
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            data-testid="open-session-button"
-            className="btn primary"
-            disabled={!usable || busy || path.trim() === '' || problem !== null}
-          >
-            {busy ? 'Opening…' : 'Open'}
-          </button>
-        </div>
+        <FormActions
+          onCancel={onClose}
+          submitTestId="open-session-button"
+          disabled={!usable || busy || path.trim() === '' || problem !== null}
+        >
+          {busy ? 'Opening…' : 'Open'}
+        </FormActions>
       </form>
       <RecentSessions />
     </Dialog>
@@ -158,11 +144,7 @@ export function SessionFileDialog({
         <p role="alert">
           <span className="mono">{confirmPath}</span> already exists{host ? ` on ${host}` : ''}. Replace it?
         </p>
-        {error ? (
-          <div className="error-text" role="alert">
-            {error.message}
-          </div>
-        ) : null}
+        <ErrorAlert error={error} />
         <div className="actions">
           <button
             className="btn"
@@ -229,15 +211,11 @@ export function SessionFileDialog({
         {usesDialogs ? null : (
           <>
             <label htmlFor="session-file-path">Path{host ? ` on ${host}` : ' on the agent’s machine'}</label>
-            <input
+            <PathInput
               id="session-file-path"
-              data-testid="session-file-path"
-              className="input mono"
-              autoFocus
-              spellCheck={false}
               value={path}
-              onChange={(e) => {
-                setPath(e.target.value);
+              onChange={(value) => {
+                setPath(value);
                 setEdited(true);
                 setError(null);
               }}
@@ -245,34 +223,92 @@ export function SessionFileDialog({
             {path.trim() !== '' && pathProblem ? <div className="error-text">{pathProblem}</div> : null}
           </>
         )}
-        {error ? (
-          <div className="error-text" role="alert">
-            {error.message}
-          </div>
-        ) : null}
-        <div className="actions">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            data-testid="session-file-submit"
-            className="btn primary"
-            autoFocus={usesDialogs}
-            disabled={!usable || working || (!usesDialogs && pathProblem !== null)}
-          >
-            {working
-              ? 'Writing…'
-              : usesDialogs
-                ? purpose === 'save'
-                  ? 'Choose file…'
-                  : `Export ${kind.label}…`
-                : purpose === 'save'
-                  ? 'Save'
-                  : `Export ${kind.label}`}
-          </button>
-        </div>
+        <ErrorAlert error={error} />
+        <FormActions
+          onCancel={onClose}
+          submitTestId="session-file-submit"
+          autoFocus={usesDialogs}
+          disabled={!usable || working || (!usesDialogs && pathProblem !== null)}
+        >
+          {working
+            ? 'Writing…'
+            : usesDialogs
+              ? purpose === 'save'
+                ? 'Choose file…'
+                : `Export ${kind.label}…`
+              : purpose === 'save'
+                ? 'Save'
+                : `Export ${kind.label}`}
+        </FormActions>
       </form>
     </Dialog>
+  );
+}
+
+function ErrorAlert({ error }: { error: UiError | null }): ReactNode {
+  return error ? (
+    <div className="error-text" role="alert">
+      {error.message}
+    </div>
+  ) : null;
+}
+
+/** A typed path (monospace, no spell check, focused on open); `id` is its test id too. */
+function PathInput({
+  id,
+  value,
+  placeholder,
+  onChange,
+}: {
+  id: string;
+  value: string;
+  placeholder?: string;
+  onChange: (value: string) => void;
+}): ReactNode {
+  return (
+    <input
+      id={id}
+      data-testid={id}
+      className="input mono"
+      autoFocus
+      spellCheck={false}
+      value={value}
+      placeholder={placeholder}
+      onChange={(e) => {
+        onChange(e.target.value);
+      }}
+    />
+  );
+}
+
+/** Cancel and the form's submit button (its label is `children`). */
+function FormActions({
+  onCancel,
+  submitTestId,
+  autoFocus,
+  disabled,
+  children,
+}: {
+  onCancel: () => void;
+  submitTestId: string;
+  autoFocus?: boolean;
+  disabled: boolean;
+  children: ReactNode;
+}): ReactNode {
+  return (
+    <div className="actions">
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button
+        type="submit"
+        data-testid={submitTestId}
+        className="btn primary"
+        autoFocus={autoFocus}
+        disabled={disabled}
+      >
+        {children}
+      </button>
+    </div>
   );
 }

@@ -10,16 +10,7 @@ import {
 import { matchShortcut, SHORTCUTS, type ShortcutAction } from '../logic/shortcuts.js';
 import { selectAgentUsable } from '../state/selectors.js';
 import { useAppSelector, useController, useDispatch } from './hooks.js';
-
-/** Focus in a text field: bare-key shortcuts are typing there. */
-function inTextField(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLInputElement ||
-    target instanceof HTMLTextAreaElement ||
-    target instanceof HTMLSelectElement ||
-    (target instanceof HTMLElement && target.isContentEditable)
-  );
-}
+import { inTextField } from './keys.js';
 
 function keysOf(action: ShortcutAction): string {
   return SHORTCUTS.find((s) => s.action === action)?.label ?? '';

@@ -1,12 +1,12 @@
 import { useMemo, type ReactNode } from 'react';
 import type { SessionVmaSummary } from '../../../electron/contract/index.js';
 import { formatBytes, formatCount } from '../logic/format.js';
-import { kindColor } from '../logic/palette.js';
 import { naturalSessionVmaDirection, vmaSizeBytes, type SessionVmaSortKey } from '../logic/sessionVmas.js';
 import { toggleSort } from '../logic/sort.js';
 import { selectSessionVmas, selectSessionView, selectVisibleSessionVmas } from '../state/sessionSelectors.js';
-import { Address, Bytes, ShareBar } from './cells.js';
+import { ShareBar } from './cells.js';
 import { useAppSelector, useDispatch } from './hooks.js';
+import { addressColumn, bytesColumn, kindColumn, nodeColumn, pathColumn } from './vmaColumns.js';
 import { VirtualTable, type Column } from './VirtualTable.js';
 
 const rowKey = (r: SessionVmaSummary): string => String(r.id);
@@ -28,88 +28,60 @@ export function SessionVmaTable(): ReactNode {
   const nodes = useMemo(() => view?.meta.nodes ?? [], [view?.meta.nodes]);
 
   const columns = useMemo((): Column<SessionVmaSummary, SessionVmaSortKey>[] => {
-    const nodeColumns = nodes.map((n, i): Column<SessionVmaSummary, SessionVmaSortKey> => ({
-      id: `n${n}`,
-      header: (
-        <span className="node-head">
-          <span className="swatch" style={{ background: `var(--node-${i % 8})` }} />N{n}
-        </span>
-      ),
-      title: `Resident on node ${n} at the report window`,
-      width: '84px',
-      align: 'right',
-      sortKey: `node:${n}`,
-      render: (r) => <Bytes value={r.bytesByNode[String(n)] ?? 0} />,
-      cellClass: (r) => ((r.bytesByNode[String(n)] ?? 0) === 0 ? 'zero' : undefined),
-    }));
+    const nodeColumns = nodes.map((n, i) =>
+      nodeColumn<SessionVmaSummary, SessionVmaSortKey>({
+        node: n,
+        color: `var(--node-${i % 8})`,
+        title: `Resident on node ${n} at the report window`,
+        width: '84px',
+        sortKey: `node:${n}`,
+        amount: (r) => r.bytesByNode[String(n)] ?? 0,
+      }),
+    );
     return [
-      {
-        id: 'address',
-        header: 'Start – end',
-        width: '206px',
-        sortKey: 'address',
-        render: (r) => (
-          <span className="mono">
-            <Address hex={r.start} />
-            <span className="faint">–</span>
-            <Address hex={r.end} />
-          </span>
-        ),
-      },
-      {
-        id: 'size',
-        header: 'Size',
-        width: '80px',
-        align: 'right',
-        sortKey: 'size',
-        render: (r) => <Bytes value={vmaSizeBytes(r)} />,
-      },
-      {
+      addressColumn('address'),
+      bytesColumn({ id: 'size', header: 'Size', width: '80px', sortKey: 'size', bytes: vmaSizeBytes }),
+      bytesColumn({
         id: 'rss',
         header: 'RSS',
         title: 'Resident at the report window',
         width: '80px',
-        align: 'right',
         sortKey: 'rss',
-        render: (r) => <Bytes value={r.rssBytes} />,
-        cellClass: (r) => (r.rssBytes === 0 ? 'zero' : undefined),
-      },
-      {
+        bytes: (r) => r.rssBytes,
+        zeroFaint: true,
+      }),
+      bytesColumn({
         id: 'maxRss',
         header: 'Max RSS',
         title: 'Largest resident size over the session',
         width: '80px',
-        align: 'right',
         sortKey: 'maxRss',
-        render: (r) => <Bytes value={r.maxRssBytes} />,
-      },
-      {
+        bytes: (r) => r.maxRssBytes,
+      }),
+      bytesColumn({
         id: 'hot',
         header: 'Hot',
         width: '80px',
-        align: 'right',
         sortKey: 'hot',
-        render: (r) => <Bytes value={r.hotBytes} />,
-        cellClass: (r) => (r.hotBytes === 0 ? 'zero' : undefined),
-      },
-      {
+        bytes: (r) => r.hotBytes,
+        zeroFaint: true,
+      }),
+      bytesColumn({
         id: 'warm',
         header: 'Warm',
         width: '80px',
-        align: 'right',
         sortKey: 'warm',
-        render: (r) => <Bytes value={r.warmBytes} />,
-        cellClass: (r) => (r.warmBytes === 0 ? 'zero' : undefined),
-      },
-      {
+        bytes: (r) => r.warmBytes,
+        zeroFaint: true,
+      }),
+      bytesColumn({
         id: 'cold',
         header: 'Cold',
         width: '80px',
-        align: 'right',
         sortKey: 'cold',
-        render: (r) => <Bytes value={r.coldBytes} />,
-        cellClass: (r) => (r.coldBytes === 0 ? 'zero' : undefined),
-      },
+        bytes: (r) => r.coldBytes,
+        zeroFaint: true,
+      }),
       {
         id: 'classes',
         header: 'H/W/C',
@@ -124,28 +96,8 @@ export function SessionVmaTable(): ReactNode {
         ),
       },
       ...nodeColumns,
-      {
-        id: 'kind',
-        header: 'Kind',
-        width: '92px',
-        sortKey: 'kind',
-        render: (r) => (
-          <span>
-            <span className="swatch" style={{ background: kindColor(r.kind) }} /> {r.kind}
-          </span>
-        ),
-      },
-      {
-        id: 'path',
-        header: 'Mapping',
-        width: 'minmax(200px, 1fr)',
-        sortKey: 'path',
-        render: (r) => (
-          <span className="mono" title={r.path}>
-            {r.path || <span className="faint">[anon]</span>}
-          </span>
-        ),
-      },
+      kindColumn('kind'),
+      pathColumn({ width: 'minmax(200px, 1fr)', sortKey: 'path', placeholder: () => 'anon' }),
     ];
   }, [nodes]);
 

@@ -11,12 +11,13 @@ import {
   selectVmaTracks,
 } from '../state/sessionSelectors.js';
 import {
+  draggedViewport,
+  localPoint,
+  releasePointer,
   themeColor,
   useCanvasDraw,
   useElementSize,
-  useWheel,
-  wheelPx,
-  wheelZoomFactor,
+  useTimeWheel,
   type CanvasSize,
 } from './canvas.js';
 import { Spinner } from './cells.js';
@@ -224,26 +225,9 @@ export function Timelines(): ReactNode {
     if (selectedIds.length > 0) void controller.session.loadVmaSeries(selectedIds);
   }, [controller, selectedIds]);
 
-  const xOf = (e: { clientX: number }): number => {
-    const rect = plotRef.current?.getBoundingClientRect();
-    return rect ? e.clientX - rect.left : 0;
-  };
+  const xOf = (e: { clientX: number; clientY: number }): number => localPoint(plotRef.current, e).x;
 
-  useWheel(plotRef, (e) => {
-    if (plot.widthPx <= 0) return;
-    e.preventDefault();
-    const dx = wheelPx(e, e.deltaX);
-    if (e.shiftKey || Math.abs(dx) > Math.abs(e.deltaY)) {
-      const px = e.shiftKey && dx === 0 ? wheelPx(e, e.deltaY) : dx;
-      dispatch({ type: 'session/pan', deltaMs: (px / plot.widthPx) * (viewport.toMs - viewport.fromMs) });
-      return;
-    }
-    dispatch({
-      type: 'session/zoom',
-      factor: wheelZoomFactor(e),
-      anchorMs: pxToMs(xOf(e), viewport, plot.widthPx),
-    });
-  });
+  useTimeWheel(plotRef, plot.widthPx, viewport);
 
   // Stable size objects: a track canvas redraws only when its data, the viewport, the size or the theme change.
   const sizes = useMemo(
@@ -323,17 +307,15 @@ export function Timelines(): ReactNode {
             dispatch({ type: 'session/cursor', ms: pxToMs(x, viewport, plot.widthPx) });
             const d = drag.current;
             if (d && plot.widthPx > 0) {
-              const deltaMs = ((x - d.x0) / plot.widthPx) * (d.viewport.toMs - d.viewport.fromMs);
               dispatch({
                 type: 'session/viewport',
-                viewport: { fromMs: d.viewport.fromMs - deltaMs, toMs: d.viewport.toMs - deltaMs },
+                viewport: draggedViewport(d.viewport, d.x0, x, plot.widthPx),
               });
             }
           }}
           onPointerUp={(e) => {
             drag.current = null;
-            if (e.currentTarget.hasPointerCapture(e.pointerId))
-              e.currentTarget.releasePointerCapture(e.pointerId);
+            releasePointer(e);
           }}
           onPointerCancel={() => {
             drag.current = null;

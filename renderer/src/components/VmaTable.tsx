@@ -10,8 +10,9 @@ import {
   selectVmaRows,
   selectVisibleVmaRows,
 } from '../state/selectors.js';
-import { Address, Bytes, ShareBar } from './cells.js';
+import { Bytes, ShareBar } from './cells.js';
 import { useAppSelector, useDispatch } from './hooks.js';
+import { addressColumn, bytesColumn, kindColumn, nodeColumn, pathColumn } from './vmaColumns.js';
 import { VirtualTable, type Column } from './VirtualTable.js';
 
 const KINDS = VmaKind.options;
@@ -33,61 +34,44 @@ export function VmaTable(): ReactNode {
 
   const columns = useMemo((): Column<VmaRow, VmaSortKey>[] => {
     const unitPages = query.unit === 'pages';
-    const nodeColumns = nodes.map((n, i): Column<VmaRow, VmaSortKey> => ({
-      id: `n${n}`,
-      header: (
-        <span className="node-head">
-          <span className="swatch" style={{ background: colors[i] }} />N{n}
-          {cpuLess.has(n) ? <span className="nocpu">no-cpu</span> : null}
-        </span>
-      ),
-      title: `Resident on node ${n} (numa_maps N${n}=, in ${unitPages ? `${pageSize / 1024} KiB base pages` : 'bytes'})`,
-      width: unitPages ? '84px' : '90px',
-      align: 'right',
-      sortKey: `node:${n}`,
-      render: (r) => {
-        const pages = r.pages[i] ?? 0;
-        return unitPages ? (
-          <span className="num">{formatCount(pages)}</span>
-        ) : (
-          <Bytes value={pages * pageSize} />
-        );
-      },
-      cellClass: (r) => ((r.pages[i] ?? 0) === 0 ? 'zero' : undefined),
-    }));
+    const nodeColumns = nodes.map((n, i) =>
+      nodeColumn<VmaRow, VmaSortKey>({
+        node: n,
+        color: colors[i],
+        badge: cpuLess.has(n) ? <span className="nocpu">no-cpu</span> : null,
+        title: `Resident on node ${n} (numa_maps N${n}=, in ${unitPages ? `${pageSize / 1024} KiB base pages` : 'bytes'})`,
+        width: unitPages ? '84px' : '90px',
+        sortKey: `node:${n}`,
+        amount: (r) => r.pages[i] ?? 0,
+        render: (r) => {
+          const pages = r.pages[i] ?? 0;
+          return unitPages ? (
+            <span className="num">{formatCount(pages)}</span>
+          ) : (
+            <Bytes value={pages * pageSize} />
+          );
+        },
+      }),
+    );
     return [
-      {
-        id: 'address',
-        header: 'Start – end',
-        width: '206px',
-        sortKey: 'address',
-        render: (r) => (
-          <span className="mono">
-            <Address hex={r.start} />
-            <span className="faint">–</span>
-            <Address hex={r.end} />
-          </span>
-        ),
-      },
-      {
+      addressColumn('address'),
+      bytesColumn({
         id: 'size',
         header: 'Size',
         title: 'Virtual size of the mapping',
         width: '84px',
-        align: 'right',
         sortKey: 'size',
-        render: (r) => <Bytes value={r.sizeBytes} />,
-      },
-      {
+        bytes: (r) => r.sizeBytes,
+      }),
+      bytesColumn({
         id: 'rss',
         header: 'RSS',
         title: 'Resident (smaps Rss)',
         width: '84px',
-        align: 'right',
         sortKey: 'rss',
-        render: (r) => <Bytes value={r.rssBytes} />,
-        cellClass: (r) => (r.rssBytes === 0 ? 'zero' : undefined),
-      },
+        bytes: (r) => r.rssBytes,
+        zeroFaint: true,
+      }),
       ...nodeColumns,
       {
         id: 'share',
@@ -102,17 +86,7 @@ export function VmaTable(): ReactNode {
           />
         ),
       },
-      {
-        id: 'kind',
-        header: 'Kind',
-        width: '92px',
-        sortKey: 'kind',
-        render: (r) => (
-          <span>
-            <span className="swatch" style={{ background: kindColor(r.kind) }} /> {r.kind}
-          </span>
-        ),
-      },
+      kindColumn('kind'),
       {
         id: 'perms',
         header: 'Perms',
@@ -129,26 +103,15 @@ export function VmaTable(): ReactNode {
         render: (r) =>
           r.policy === null ? <span className="faint">—</span> : <span className="mono">{r.policy}</span>,
       },
-      {
+      bytesColumn({
         id: 'swap',
         header: 'Swap',
         width: '76px',
-        align: 'right',
         sortKey: 'swap',
-        render: (r) => <Bytes value={r.swapBytes} />,
-        cellClass: (r) => (r.swapBytes === 0 ? 'zero' : undefined),
-      },
-      {
-        id: 'path',
-        header: 'Mapping',
-        width: 'minmax(220px, 1fr)',
-        sortKey: 'path',
-        render: (r) => (
-          <span className="mono" title={r.path}>
-            {r.path || <span className="faint">[anon]</span>}
-          </span>
-        ),
-      },
+        bytes: (r) => r.swapBytes,
+        zeroFaint: true,
+      }),
+      pathColumn({ width: 'minmax(220px, 1fr)', sortKey: 'path', placeholder: () => 'anon' }),
     ];
   }, [nodes, colors, cpuLess, pageSize, query.unit]);
 

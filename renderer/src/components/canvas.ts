@@ -1,7 +1,9 @@
 // Canvas plumbing shared by the session views: device-pixel sizing, one redraw per animation frame when
 // something the drawing depends on changed, theme colours read from the CSS variables, and the wheel
-// listener React cannot make non-passive.
+// listener React cannot make non-passive, and the wheel/drag navigation of the time plots (timelines, heatmap).
 import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { pxToMs, type Viewport } from '../logic/timeScale.js';
+import { useDispatch } from './hooks.js';
 
 let cachedTheme: string | undefined;
 const cache = new Map<string, string>();
@@ -130,4 +132,47 @@ export function wheelPx(e: WheelEvent, delta: number): number {
 /** Zoom factor of a wheel step: smooth for trackpads, about ×1.2 per mouse notch. */
 export function wheelZoomFactor(e: WheelEvent): number {
   return Math.exp(wheelPx(e, e.deltaY) * 0.0015);
+}
+
+/** The pointer's position inside `el` in CSS pixels ({0, 0} without an element). */
+export function localPoint(
+  el: Element | null,
+  e: { clientX: number; clientY: number },
+): { x: number; y: number } {
+  const rect = el?.getBoundingClientRect();
+  return rect ? { x: e.clientX - rect.left, y: e.clientY - rect.top } : { x: 0, y: 0 };
+}
+
+/**
+ * Wheel over a time plot `widthPx` wide showing `viewport`: zooms around the pointer; Shift or a horizontal
+ * swipe pans.
+ */
+export function useTimeWheel(ref: RefObject<HTMLElement | null>, widthPx: number, viewport: Viewport): void {
+  const dispatch = useDispatch();
+  useWheel(ref, (e) => {
+    if (widthPx <= 0) return;
+    e.preventDefault();
+    const dx = wheelPx(e, e.deltaX);
+    if (e.shiftKey || Math.abs(dx) > Math.abs(e.deltaY)) {
+      const px = e.shiftKey && dx === 0 ? wheelPx(e, e.deltaY) : dx;
+      dispatch({ type: 'session/pan', deltaMs: (px / widthPx) * (viewport.toMs - viewport.fromMs) });
+      return;
+    }
+    dispatch({
+      type: 'session/zoom',
+      factor: wheelZoomFactor(e),
+      anchorMs: pxToMs(localPoint(ref.current, e).x, viewport, widthPx),
+    });
+  });
+}
+
+/** The viewport after dragging a plot `widthPx` wide from `x0` to `x`, the drag having started on `start`. */
+export function draggedViewport(start: Viewport, x0: number, x: number, widthPx: number): Viewport {
+  const deltaMs = ((x - x0) / widthPx) * (start.toMs - start.fromMs);
+  return { fromMs: start.fromMs - deltaMs, toMs: start.toMs - deltaMs };
+}
+
+/** Ends a drag's pointer capture, if the element still holds it. */
+export function releasePointer(e: { currentTarget: Element; pointerId: number }): void {
+  if (e.currentTarget.hasPointerCapture(e.pointerId)) e.currentTarget.releasePointerCapture(e.pointerId);
 }

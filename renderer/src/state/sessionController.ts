@@ -49,9 +49,31 @@ export class SessionController {
    * the new one is open. Resolves with null, or the error (also kept in state.session.error).
    */
   async open(path: string): Promise<UiError | null> {
+    const previous = this.store.getState().session.view;
+    return this.openFile(path, previous?.handle ?? null, 'session/opened');
+  }
+
+  /**
+   * Opens the current session's file again, keeping the viewport, the selection and the zoom: after the
+   * agent reconnected (handles die with it), or to see newer intervals of a live recording.
+   */
+  async reload(): Promise<UiError | null> {
+    const current = this.store.getState().session.view;
+    if (!current) return null;
+    return this.openFile(current.path, current.handle, 'session/reopened');
+  }
+
+  /**
+   * Opens `path` on the agent and reports it with `done` (a new session, or the same one reopened); then
+   * closes `previousHandle` unless the agent gave it back. A newer open or close wins: its handle is closed.
+   */
+  private async openFile(
+    path: string,
+    previousHandle: string | null,
+    done: 'session/opened' | 'session/reopened',
+  ): Promise<UiError | null> {
     const { dispatch } = this.store;
     const generation = ++this.generation;
-    const previous = this.store.getState().session.view;
     dispatch({ type: 'session/opening', path });
     try {
       const view = await this.api.call('openSession', { path });
@@ -61,37 +83,8 @@ export class SessionController {
         return null;
       }
       this.resetHeatmap();
-      dispatch({ type: 'session/opened', view });
-      if (previous && previous.handle !== view.handle) await this.closeHandle(previous.handle);
-      return null;
-    } catch (err) {
-      const error = uiError(err);
-      if (generation === this.generation) dispatch({ type: 'session/open-failed', path, error });
-      return error;
-    }
-  }
-
-  /**
-   * Opens the current session's file again, keeping the viewport, the selection and the zoom: after the
-   * agent reconnected (handles die with it), or to see newer intervals of a live recording.
-   */
-  async reload(): Promise<UiError | null> {
-    const { dispatch } = this.store;
-    const current = this.store.getState().session;
-    if (!current.view) return null;
-    const path = current.view.path;
-    const oldHandle = current.view.handle;
-    const generation = ++this.generation;
-    dispatch({ type: 'session/opening', path });
-    try {
-      const view = await this.api.call('openSession', { path });
-      if (generation !== this.generation) {
-        await this.closeHandle(view.handle);
-        return null;
-      }
-      this.resetHeatmap();
-      dispatch({ type: 'session/reopened', view });
-      if (oldHandle !== view.handle) await this.closeHandle(oldHandle);
+      dispatch({ type: done, view });
+      if (previousHandle !== null && previousHandle !== view.handle) await this.closeHandle(previousHandle);
       return null;
     } catch (err) {
       const error = uiError(err);

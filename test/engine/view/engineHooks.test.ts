@@ -12,7 +12,12 @@ import {
   type AccessSource,
   type ScanVma,
 } from '../../../electron/engine/access/source.js';
-import { runLazyRebind } from '../../../electron/engine/migrate/lazy.js';
+import { emptyHistogram } from '../../../electron/engine/migrate/histogram.js';
+import {
+  runLazyRebind,
+  type LazyRebindOptions,
+  type LazyRebindResult,
+} from '../../../electron/engine/migrate/lazy.js';
 import { runMoveExperiment, type MovePlan } from '../../../electron/engine/migrate/moveExperiment.js';
 import { ExperimentRegistry } from '../../../electron/engine/migrate/registry.js';
 import { resolvePieces } from '../../../electron/engine/migrate/selection.js';
@@ -158,14 +163,19 @@ describe('onPlan', () => {
   it('a lazy rebind reports its plan (pages that would move on touch) and its dry run stops there', async () => {
     const k = new FakeKernel().place(start, pages - 2, 1).place(start + BigInt((pages - 2) * PAGE), 1, 0);
     const seen: MovePlan[] = [];
-    const { experiment } = await runLazyRebind({
-      pid: child.pid,
-      range: { start, end: start + BigInt(pages * PAGE) },
-      toNode: 0,
-      source: new TouchAll(),
-      bridge: k,
-      clock: new FakeClock(),
-      registry,
+    // Every page of the range to node 0, on the fake kernel; `extra` says dry run or not and listens.
+    const rebind = (extra: Partial<LazyRebindOptions>): Promise<LazyRebindResult> =>
+      runLazyRebind({
+        pid: child.pid,
+        range: { start, end: start + BigInt(pages * PAGE) },
+        toNode: 0,
+        source: new TouchAll(),
+        bridge: k,
+        clock: new FakeClock(),
+        registry,
+        ...extra,
+      });
+    const { experiment } = await rebind({
       dryRun: true,
       onPlan: (p, running) => {
         seen.push(p);
@@ -187,14 +197,7 @@ describe('onPlan', () => {
     expect(experiment.detail).toMatch(/^dry run: \d+ pages would move to node 0 on their next touch/);
     expect(k.pagesOn(0)).toBe(1);
     // The real one moves what was touched.
-    const real = await runLazyRebind({
-      pid: child.pid,
-      range: { start, end: start + BigInt(pages * PAGE) },
-      toNode: 0,
-      source: new TouchAll(),
-      bridge: k,
-      clock: new FakeClock(),
-      registry,
+    const real = await rebind({
       expireMs: 3000,
       onPlan: (p) => seen.push(p),
     });
@@ -227,15 +230,7 @@ describe("the recorder's onStart", () => {
       status: 'completed',
       detail: 'test',
       pagesSelected: 0,
-      histogram: {
-        moved: 0,
-        alreadyThere: 0,
-        thpTailMovedWithHead: 0,
-        shared: 0,
-        targetFull: 0,
-        notPresent: 0,
-        otherFailures: {},
-      },
+      histogram: emptyHistogram(),
       pendingPages: 0,
       before: null,
       after: null,

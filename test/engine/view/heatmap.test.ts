@@ -56,23 +56,28 @@ function grid(bytes: Uint8Array, rows: number, columns: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(bytes.subarray(r * columns, (r + 1) * columns)));
 }
 
+type HeatInput = Parameters<typeof reduceHeat>[0];
+
+/** The input of `intervals` (as heatOf takes them) over `vmas`. */
+function heatInput(width: number, vmas: SessionVma[], intervals: [number, number[]][][]): HeatInput {
+  return { heat: heatOf(width, intervals), vmas, intervalCount: intervals.length };
+}
+
+/** reduceHeat over every interval of `input`. */
+function reduceAll(
+  input: HeatInput,
+  cells: Omit<HeatGridRequest, 'fromPos' | 'toPos'>,
+): ReturnType<typeof reduceHeat> {
+  return reduceHeat(input, { fromPos: 0, toPos: input.intervalCount, ...cells });
+}
+
 const A = 0x10_0000;
 const B = 0x20_0000;
 
 describe('reduceHeat: exact cells', () => {
   it('one VMA, one cell per bucket and interval: the buckets themselves (row 0 = lowest address)', () => {
-    const input = {
-      heat: heatOf(4, [[[0, [10, 20, 30, 40]]], [[0, [50, 60, 70, 80]]]]),
-      vmas: [vma(0, A, 4)],
-      intervalCount: 2,
-    };
-    const g = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 2,
-      columns: 2,
-      rows: 4,
-      ranges: [range(A, A + 4 * PAGE)],
-    });
+    const input = heatInput(4, [vma(0, A, 4)], [[[0, [10, 20, 30, 40]]], [[0, [50, 60, 70, 80]]]]);
+    const g = reduceAll(input, { columns: 2, rows: 4, ranges: [range(A, A + 4 * PAGE)] });
     expect(grid(g.max, 4, 2)).toEqual([
       [10, 50],
       [20, 60],
@@ -84,19 +89,9 @@ describe('reduceHeat: exact cells', () => {
   });
 
   it('a VMA partly in range: only its buckets inside the range, stretched over the rows', () => {
-    const input = {
-      heat: heatOf(4, [[[0, [10, 20, 30, 40]]]]),
-      vmas: [vma(0, A, 4)],
-      intervalCount: 1,
-    };
+    const input = heatInput(4, [vma(0, A, 4)], [[[0, [10, 20, 30, 40]]]]);
     // The range is the VMA's second half plus 2 unmapped pages after it.
-    const g = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 1,
-      columns: 1,
-      rows: 4,
-      ranges: [range(A + 2 * PAGE, A + 6 * PAGE)],
-    });
+    const g = reduceAll(input, { columns: 1, rows: 4, ranges: [range(A + 2 * PAGE, A + 6 * PAGE)] });
     expect(grid(g.max, 4, 1)).toEqual([[30], [40], [0], [0]]);
     expect(grid(g.present, 4, 1)).toEqual([[1], [1], [0], [0]]);
   });
@@ -130,121 +125,75 @@ describe('reduceHeat: exact cells', () => {
   });
 
   it('more columns than intervals: each interval spreads over the columns it covers', () => {
-    const input = {
-      heat: heatOf(1, [[[0, [100]]], [[0, [200]]]]),
-      vmas: [vma(0, A, 1)],
-      intervalCount: 2,
-    };
-    const four = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 2,
-      columns: 4,
-      rows: 1,
-      ranges: [range(A, A + PAGE)],
-    });
+    const input = heatInput(1, [vma(0, A, 1)], [[[0, [100]]], [[0, [200]]]]);
+    const four = reduceAll(input, { columns: 4, rows: 1, ranges: [range(A, A + PAGE)] });
     expect(grid(four.max, 1, 4)).toEqual([[100, 100, 200, 200]]);
     // Three columns over two intervals: the middle one is half of each.
-    const three = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 2,
-      columns: 3,
-      rows: 1,
-      ranges: [range(A, A + PAGE)],
-    });
+    const three = reduceAll(input, { columns: 3, rows: 1, ranges: [range(A, A + PAGE)] });
     expect(grid(three.max, 1, 3)).toEqual([[100, 200, 200]]);
     expect(grid(three.mean, 1, 3)).toEqual([[100, 150, 200]]);
     expect([...three.present]).toEqual([1, 1, 1]);
   });
 
   it('more rows than buckets: a bucket fills every row it spans', () => {
-    const input = { heat: heatOf(2, [[[0, [7, 9]]]]), vmas: [vma(0, A, 4)], intervalCount: 1 };
-    const g = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 1,
-      columns: 1,
-      rows: 6,
-      ranges: [range(A, A + 4 * PAGE)],
-    });
+    const input = heatInput(2, [vma(0, A, 4)], [[[0, [7, 9]]]]);
+    const g = reduceAll(input, { columns: 1, rows: 6, ranges: [range(A, A + 4 * PAGE)] });
     expect(grid(g.max, 6, 1)).toEqual([[7], [7], [7], [9], [9], [9]]);
   });
 
   it('rows that split buckets: max of the buckets touched, mean weighted by the bytes of each', () => {
-    const input = { heat: heatOf(4, [[[0, [0, 120, 0, 0]]]]), vmas: [vma(0, A, 4)], intervalCount: 1 };
+    const input = heatInput(4, [vma(0, A, 4)], [[[0, [0, 120, 0, 0]]]]);
     // Three rows over four buckets: row 0 = bucket 0 and a third of bucket 1.
-    const g = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 1,
-      columns: 1,
-      rows: 3,
-      ranges: [range(A, A + 4 * PAGE)],
-    });
+    const g = reduceAll(input, { columns: 1, rows: 3, ranges: [range(A, A + 4 * PAGE)] });
     expect(grid(g.max, 3, 1)).toEqual([[120], [120], [0]]);
     // Row 0: (0·1 + 120·⅓) / (4/3) = 30. Row 1: ⅔ of bucket 1 and ⅔ of bucket 2: (120·⅔) / (4/3) = 60.
     expect(grid(g.mean, 3, 1)).toEqual([[30], [60], [0]]);
   });
 
   it('zoomed out in time: max keeps a short hot burst that the mean dilutes', () => {
-    const input = {
-      heat: heatOf(1, [[[0, [0]]], [[0, [0]]], [[0, [0]]], [[0, [200]]]]),
-      vmas: [vma(0, A, 1)],
-      intervalCount: 4,
-    };
-    const g = reduceHeat(input, { fromPos: 0, toPos: 4, columns: 1, rows: 1, ranges: [range(A, A + PAGE)] });
+    const input = heatInput(1, [vma(0, A, 1)], [[[0, [0]]], [[0, [0]]], [[0, [0]]], [[0, [200]]]]);
+    const g = reduceAll(input, { columns: 1, rows: 1, ranges: [range(A, A + PAGE)] });
     expect([g.max[0], g.mean[0], g.present[0]]).toEqual([200, 50, 1]);
   });
 
   it('intervals without a row for the VMA are no data, not cold: absent cells, means over the sampled part', () => {
-    const input = {
-      heat: heatOf(1, [[[0, [80]]], [], [[0, [40]]]]),
-      vmas: [vma(0, A, 1)],
-      intervalCount: 3,
-    };
-    const g = reduceHeat(input, { fromPos: 0, toPos: 3, columns: 3, rows: 1, ranges: [range(A, A + PAGE)] });
+    const input = heatInput(1, [vma(0, A, 1)], [[[0, [80]]], [], [[0, [40]]]]);
+    const g = reduceAll(input, { columns: 3, rows: 1, ranges: [range(A, A + PAGE)] });
     expect([...g.present]).toEqual([1, 0, 1]);
     expect([...g.max]).toEqual([80, 0, 40]);
-    const one = reduceHeat(input, {
-      fromPos: 0,
-      toPos: 3,
-      columns: 1,
-      rows: 1,
-      ranges: [range(A, A + PAGE)],
-    });
+    const one = reduceAll(input, { columns: 1, rows: 1, ranges: [range(A, A + PAGE)] });
     expect([one.mean[0], one.max[0]]).toEqual([60, 80]);
   });
 
   it('a time window in the middle, toPos past the end clamped to the last interval', () => {
-    const input = {
-      heat: heatOf(1, [[[0, [1]]], [[0, [2]]], [[0, [3]]]]),
-      vmas: [vma(0, A, 1)],
-      intervalCount: 3,
-    };
+    const input = heatInput(1, [vma(0, A, 1)], [[[0, [1]]], [[0, [2]]], [[0, [3]]]]);
     const g = reduceHeat(input, { fromPos: 1, toPos: 99, columns: 2, rows: 1, ranges: [range(A, A + PAGE)] });
     expect([g.fromPos, g.toPos]).toEqual([1, 3]);
     expect([...g.max]).toEqual([2, 3]);
   });
 
   it('VMA ids with gaps, and heat rows of VMAs outside every range, are handled; absurd ids refused', () => {
-    const input = {
-      heat: heatOf(1, [
+    const input = heatInput(
+      1,
+      [vma(3, B, 1), vma(7_000, A, 1)],
+      [
         [
           [7_000, [5]],
           [3, [9]],
         ],
-      ]),
-      vmas: [vma(3, B, 1), vma(7_000, A, 1)],
-      intervalCount: 1,
-    };
-    const g = reduceHeat(input, { fromPos: 0, toPos: 1, columns: 1, rows: 1, ranges: [range(A, A + PAGE)] });
+      ],
+    );
+    const g = reduceAll(input, { columns: 1, rows: 1, ranges: [range(A, A + PAGE)] });
     expect([g.max[0], g.present[0]]).toEqual([5, 1]);
     // Tierscope numbers VMAs 0, 1, …: an id in the billions is a damaged or foreign file.
     const absurd = { ...input, vmas: [vma(3, B, 1), vma(3_000_000_000, A, 1)] };
-    expect(() =>
-      reduceHeat(absurd, { fromPos: 0, toPos: 1, columns: 1, rows: 1, ranges: [range(A, A + PAGE)] }),
-    ).toThrow(/heatmap: VMA ids up to 3000000000 for 2 VMAs: not a session Tierscope wrote/);
+    expect(() => reduceAll(absurd, { columns: 1, rows: 1, ranges: [range(A, A + PAGE)] })).toThrow(
+      /heatmap: VMA ids up to 3000000000 for 2 VMAs: not a session Tierscope wrote/,
+    );
   });
 
   it('refuses an empty time window, an empty range and overlapping ranges (invalid-argument)', () => {
-    const input = { heat: heatOf(1, [[[0, [1]]]]), vmas: [vma(0, A, 1)], intervalCount: 1 };
+    const input = heatInput(1, [vma(0, A, 1)], [[[0, [1]]]]);
     const base: HeatGridRequest = { fromPos: 0, toPos: 1, columns: 1, rows: 1, ranges: [range(A, A + PAGE)] };
     const codeOf = (request: HeatGridRequest): [string, string] => {
       try {
@@ -266,7 +215,7 @@ describe('reduceHeat: exact cells', () => {
   });
 
   it('buildHeatmap: base64 of the three planes, hex ranges', () => {
-    const input = { heat: heatOf(2, [[[0, [1, 255]]]]), vmas: [vma(0, A, 2)], intervalCount: 1 };
+    const input = heatInput(2, [vma(0, A, 2)], [[[0, [1, 255]]]]);
     const h = buildHeatmap(input, {
       fromPos: 0,
       toPos: 1,
