@@ -235,6 +235,53 @@ describe('controller with a real agent', () => {
     expect(s.connection.status === 'failed' && s.connection.message).toMatch(/ECONNREFUSED/);
     expect(store.getState().target).toBeNull();
   });
+
+  it('--pid opens the Memory view, unless the user went to another view while the agent connected', async () => {
+    const server = new AgentServer({ agentVersion: 'test', launchOutput: 'ignore' });
+    servers.push(server);
+    const store = createStore(initialState('browser', 'dark'));
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const api = new BrowserAgentApi(async () => {
+      await gate;
+      const [ui, agent] = inProcessPair();
+      server.serve(agent);
+      return new AgentClient(ui);
+    });
+    const controller = new Controller(store, api);
+    controllers.push(controller);
+    const started = controller.start(child.pid);
+    store.dispatch({ type: 'view/show', view: 'topology' });
+    release();
+    await started;
+    expect(store.getState().view).toBe('topology');
+    expect(store.getState().target?.pid).toBe(child.pid);
+    await until(store, (s) => s.target?.phase === 'live', 'the attach');
+    expect(store.getState().view).toBe('topology');
+  });
+
+  it('a --session file that cannot be opened shows the Session view with the reason', async () => {
+    const server = new AgentServer({ agentVersion: 'test', launchOutput: 'ignore' });
+    servers.push(server);
+    const store = createStore(initialState('browser', 'dark'));
+    const api = new BrowserAgentApi(() => {
+      const [ui, agent] = inProcessPair();
+      server.serve(agent);
+      return Promise.resolve(new AgentClient(ui));
+    });
+    const controller = new Controller(store, api);
+    controllers.push(controller);
+    await controller.start(null, '/nonexistent/run.tierscope');
+    const s = await until(
+      store,
+      (x) => x.session.status === 'error' && x.view === 'session',
+      'the Session view with the failed open',
+    );
+    expect(s.session.path).toBe('/nonexistent/run.tierscope');
+    expect(s.session.error?.message).toMatch(/nonexistent/);
+  });
 });
 
 describe('Electron adapter', () => {

@@ -15,6 +15,7 @@ import type {
 import { ApiError, type AgentApi, type ConnectionEvent } from '../../renderer/src/api/agentApi.js';
 import { Controller } from '../../renderer/src/state/controller.js';
 import { reducer, type Action } from '../../renderer/src/state/reducer.js';
+import { boundsOf } from '../../renderer/src/state/session.js';
 import {
   HEATMAP_DEBOUNCE_MS,
   SessionController,
@@ -267,6 +268,18 @@ describe('session reducer', () => {
       ['e2', 9000],
     ]);
     expect(reducer(s, { type: 'session/closed' }).session.view).toBeNull();
+  });
+
+  it('an experiment past the end widens a whole-session view to show its band; a zoom stays', () => {
+    const s = opened();
+    const before = boundsOf(s.session.view ?? sessionView());
+    const late = experiment({ id: 'late', startMs: before.maxMs + 5000, endMs: before.maxMs + 6000 });
+    const whole = reducer(s, { type: 'session/experiment', experiment: late });
+    expect(whole.session.viewport.toMs).toBeGreaterThanOrEqual(before.maxMs + 6000);
+    expect(selectExperimentBands(whole).map((b) => b.id)).toContain('late');
+    const zoomed = run(s, { type: 'session/viewport', viewport: { fromMs: 1000, toMs: 2000 } });
+    const kept = reducer(zoomed, { type: 'session/experiment', experiment: late });
+    expect(kept.session.viewport).toEqual(zoomed.session.viewport);
   });
 });
 

@@ -10,6 +10,7 @@ import { Spinner } from './cells.js';
 import { EmptyState } from './EmptyState.js';
 import { HeatmapPanel } from './HeatmapPanel.js';
 import { useAppSelector, useController, useDispatch } from './hooks.js';
+import { inTextField } from './keys.js';
 import { MisplacementTable } from './MisplacementTable.js';
 import { RecentSessions } from './RecentSessions.js';
 import { SessionVmaTable } from './SessionVmaTable.js';
@@ -83,7 +84,8 @@ function SessionHeader({ view }: { view: SessionView }): ReactNode {
       <dl className="facts inline">
         <dt>recorded</dt>
         <dd>
-          {meta.hostname} · Linux {meta.kernelRelease} · started{' '}
+          {meta.hostname} · Linux {meta.kernelRelease} · {meta.nodes.length} NUMA node
+          {meta.nodes.length === 1 ? '' : 's'} ({meta.nodes.join(', ')}) · started{' '}
           {meta.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} ({formatClock(meta.startedAt)} local) ·{' '}
           {formatDurationMs(durationMs)} · {formatCount(view.intervalCount)} intervals of{' '}
           {formatDurationMs(meta.intervalMs)} · hot = accessed in all of {meta.scansPerWindow} scans
@@ -214,16 +216,6 @@ function OpenByPath(): ReactNode {
         Open
       </button>
     </form>
-  );
-}
-
-/** True when the key event comes from a text field, where +, −, 0 and arrows are typing. */
-function inTextField(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLInputElement ||
-    target instanceof HTMLTextAreaElement ||
-    target instanceof HTMLSelectElement ||
-    (target instanceof HTMLElement && target.isContentEditable)
   );
 }
 

@@ -6,7 +6,7 @@ import type { KeyValueStorage } from '../logic/recentSessions.js';
 import { SessionController, type Schedule } from './sessionController.js';
 import { WorkflowController } from './workflowController.js';
 import type { Store } from './store.js';
-import type { UiError } from './state.js';
+import type { UiError, View } from './state.js';
 
 const CLIENT_NAME = 'tierscope-renderer';
 /** Processes per processNodes call: a screenful, so the first numbers come back quickly. */
@@ -149,6 +149,7 @@ export class Controller {
         }),
       );
     }
+    const viewAtStart = this.store.getState().view;
     dispatch({ type: 'connection/connecting' });
     try {
       await this.api.connect();
@@ -156,7 +157,12 @@ export class Controller {
       dispatch({ type: 'connection/failed', message: uiError(err).message });
       return;
     }
-    if (initialPid !== null) await this.openPid(initialPid);
+    if (initialPid !== null) {
+      // `--pid` shows the Memory view, unless the user went to another view while the agent connected
+      // (a slow agent: they would be pulled away from it when the attach starts).
+      const chosen = this.store.getState().view;
+      await this.openPid(initialPid, null, chosen === viewAtStart ? null : chosen);
+    }
   }
 
   stop(): void {
@@ -220,7 +226,10 @@ export class Controller {
     }
     const initialSession = this.initialSession;
     this.initialSession = null;
-    if (initialSession !== null) await this.openSession(initialSession);
+    // The session is what the user asked to see: when it cannot be opened, the Session view says why
+    // (with Retry and a path field) instead of leaving the user on the process list with no word.
+    if (initialSession !== null && (await this.openSession(initialSession)) !== null)
+      dispatch({ type: 'view/show', view: 'session' });
     await Promise.all([this.refreshTopology(), this.refreshProcesses()]);
     const target = this.store.getState().target;
     if (target?.phase === 'paused' && this.store.getState().live.enabled) {
@@ -328,24 +337,38 @@ export class Controller {
     await this.open({ pid: p.pid, comm: p.comm, startTimeTicks: p.startTimeTicks });
   }
 
-  /** Opens a pid given without a listing (`--pid`): its start time comes from the first snapshot. */
-  async openPid(pid: number, startTimeTicks: number | null = null): Promise<void> {
+  /**
+   * Opens a pid given without a listing (`--pid`): its start time comes from the first snapshot.
+   * `keepView`: stay on that view instead of showing Memory (the process still opens).
+   */
+  async openPid(
+    pid: number,
+    startTimeTicks: number | null = null,
+    keepView: View | null = null,
+  ): Promise<void> {
     const listed = this.store
       .getState()
       .processes.data?.find(
         (p) => p.pid === pid && (startTimeTicks === null || p.startTimeTicks === startTimeTicks),
       );
-    await this.open({
-      pid,
-      comm: listed?.comm ?? `pid ${pid}`,
-      startTimeTicks: startTimeTicks ?? listed?.startTimeTicks ?? null,
-    });
+    await this.open(
+      {
+        pid,
+        comm: listed?.comm ?? `pid ${pid}`,
+        startTimeTicks: startTimeTicks ?? listed?.startTimeTicks ?? null,
+      },
+      keepView,
+    );
   }
 
-  private async open(p: { pid: number; comm: string; startTimeTicks: number | null }): Promise<void> {
+  private async open(
+    p: { pid: number; comm: string; startTimeTicks: number | null },
+    keepView: View | null = null,
+  ): Promise<void> {
     await this.detachCurrent();
     this.generation++;
     this.store.dispatch({ type: 'target/select', process: p });
+    if (keepView !== null) this.store.dispatch({ type: 'view/show', view: keepView });
     await this.refreshTarget(this.store.getState().live.enabled);
   }
 

@@ -330,7 +330,16 @@ export function sessionReducer(state: AppState, action: SessionAction): AppState
     case 'session/experiment': {
       if (!view) return state;
       const others = view.experiments.filter((e) => e.id !== action.experiment.id);
-      return withSession(state, { ...s, view: { ...view, experiments: [...others, action.experiment] } });
+      const next = { ...view, experiments: [...others, action.experiment] };
+      // Showing the whole session, the view stays whole: an experiment run after the recording stopped
+      // lies past the last interval, and its band would otherwise be off screen. A zoom is kept.
+      const before = boundsOf(view);
+      const whole = s.viewport.fromMs <= before.minMs && s.viewport.toMs >= before.maxMs;
+      return withSession(state, {
+        ...s,
+        view: next,
+        viewport: whole ? fullViewport(boundsOf(next)) : s.viewport,
+      });
     }
   }
 }
