@@ -111,14 +111,21 @@ export async function startMemhog(args: string[]): Promise<{ proc: Proc; base: s
   return { proc, base, sizeBytes: Number(size) };
 }
 
-/** `tierscope ui`; its first stdout line is the URL with the token. */
-export async function startUi(args: string[]): Promise<{ proc: Proc; url: string }> {
-  const proc = start(process.execPath, [
-    path.join(REPO, 'scripts/tierscope.mjs'),
-    'ui',
-    '--no-open',
-    ...args,
-  ]);
+/**
+ * `tierscope ui`; its first stdout line is the URL with the token. `env` adds variables (XDG_DATA_HOME: where
+ * recordings started from the UI are autosaved).
+ */
+export async function startUi(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ proc: Proc; url: string }> {
+  const proc = start(
+    process.execPath,
+    [path.join(REPO, 'scripts/tierscope.mjs'), 'ui', '--no-open', ...args],
+    {
+      env: { ...process.env, ...env },
+    },
+  );
   const url = await proc.line(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
   return { proc, url };
 }
@@ -178,4 +185,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
     await copyFile(file, path.join(docs, `${name}.png`));
   }
   return file;
+}
+
+/** "16.0 MiB" → bytes (NaN when the text holds no size). */
+export function parseBytes(text: string | null): number {
+  const m = /([\d.,]+)\s*(B|KiB|MiB|GiB)\b/.exec(text ?? '');
+  if (!m) return Number.NaN;
+  const unit = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }[m[2] as 'B' | 'KiB' | 'MiB' | 'GiB'];
+  return Number((m[1] ?? '').replace(/,/g, '')) * unit;
+}
+
+/** "4,096" → 4096. */
+export function parseCount(text: string | null): number {
+  return Number((text ?? '').replace(/[,\s]/g, ''));
 }

@@ -1,6 +1,8 @@
 // Runs inside the NUMA lab guest for test/e2e/lab.e2e.ts:
 //   test/lab/run --hostfwd P:P -- node test/e2e/lab-agent.mjs P STOPFILE
-// Starts workloads with pages on all three nodes, `tierscope ui` on the guest's 127.0.0.1:P, and a TCP
+// Starts workloads with pages on all three nodes (one of them, "promote", with a known hot set on the slow
+// node 2, to be recorded with page_idle and promoted from the UI), `tierscope ui` on the guest's
+// 127.0.0.1:P (autosaving recordings under the guest's /tmp: $HOME is read-only there), and a TCP
 // relay from 10.0.2.15:P (where QEMU forwards the host's 127.0.0.1:P) to it: the server itself stays on
 // loopback, as it always does, and the Host header the browser sends (127.0.0.1:P) is the one it expects.
 // Prints "WORKLOAD name pid base" lines and "URL url", then waits until STOPFILE exists (the host creates
@@ -21,8 +23,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const bin = process.env.TIERSCOPE_LAB_BIN ?? path.join(repo, '.lab-out/bin');
 const children = [];
 
-function startChild(command, args) {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+function startChild(command, args, env = process.env) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   children.push(child);
   return child;
 }
@@ -61,23 +63,56 @@ try {
   ]);
   // A second process entirely on the CPU-less, slow node 2.
   const far = startChild(path.join(bin, 'memhog'), ['--size', '24', '--node', '2', '--interval-ms', '200']);
+  // The one to promote: 64 MiB bound to the CPU-less node 2 whose first 16 MiB are read continuously, as in
+  // the committed lab fixture (test/lab/fixtures/record-session.sh). Accessed bits under TCG need
+  // address-space switches on its CPU (test/lab/README.md), hence the 1 MiB ticker on the same CPU 0.
+  const ticker = startChild(path.join(bin, 'memhog'), [
+    '--size',
+    '1',
+    '--hot-fraction',
+    '0.002',
+    '--cpu',
+    '0',
+    '--interval-ms',
+    '1',
+  ]);
+  const promote = startChild(path.join(bin, 'memhog'), [
+    '--size',
+    '64',
+    '--node',
+    '2',
+    '--pattern',
+    'contiguous',
+    '--hot-fraction',
+    '0.25',
+    '--thp',
+    'off',
+    '--cpu',
+    '0',
+  ]);
+  await firstLine(ticker, /^READY /);
   for (const [name, child] of [
     ['interleaved', interleaved],
     ['far', far],
+    ['promote', promote],
   ]) {
     const ready = await firstLine(child, /^READY /);
     console.log(`WORKLOAD ${name} ${child.pid} ${ready.split(' ')[1]}`);
   }
 
-  const ui = startChild(process.execPath, [
-    path.join(repo, 'scripts/tierscope.mjs'),
-    'ui',
-    '--no-open',
-    '--port',
-    String(port),
-    '--pid',
-    String(interleaved.pid),
-  ]);
+  const ui = startChild(
+    process.execPath,
+    [
+      path.join(repo, 'scripts/tierscope.mjs'),
+      'ui',
+      '--no-open',
+      '--port',
+      String(port),
+      '--pid',
+      String(interleaved.pid),
+    ],
+    { ...process.env, XDG_DATA_HOME: '/tmp/tierscope-e2e-data' },
+  );
   const url = await firstLine(ui, /^http:\/\/127\.0\.0\.1:/);
 
   const relay = net.createServer((client) => {
