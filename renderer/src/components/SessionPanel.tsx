@@ -98,7 +98,8 @@ function SessionHeader({ view }: { view: SessionView }): ReactNode {
         <dt>end</dt>
         <dd>
           {END_REASONS[end.reason]}
-          {end.detail ? ` — ${end.detail}` : ''}
+          {/* The recorder's detail often says the reason again ("stopped by the user"): show it once. */}
+          {end.detail && end.detail !== END_REASONS[end.reason] ? ` — ${end.detail}` : ''}
           {view.endRecorded
             ? ''
             : view.live
