@@ -385,6 +385,31 @@ describe('migration form', () => {
     expect(topK.params?.selection).toMatchObject({ hotness: 'top-k', topKPages: 512 });
   });
 
+  it('warns when a page_idle recording of the same process would share the accessed bits', () => {
+    const form = initialMigrationForm(nodes, 'selection', true);
+    const lazy = { ...withAction(form, 'lazy-rebind', nodes), useSession: false };
+    const shared =
+      /page_idle recording of this process is running: the lazy rebind reads the same accessed bits/;
+    expect(validateMigration(lazy, ctx({ recordingSource: 'page_idle' }), true).warnings.join('\n')).toMatch(
+      shared,
+    );
+    // refs reads smaps Referenced, not per-page bits; no recording, no warning; session classes, no live scan.
+    for (const c of [{ recordingSource: 'refs' }, { recordingSource: null }, {}])
+      expect(validateMigration(lazy, ctx(c), true).warnings.join('\n')).not.toMatch(
+        /recording of this process/,
+      );
+    expect(
+      validateMigration(form, ctx({ recordingSource: 'idle_pages' }), true).warnings.join('\n'),
+    ).not.toMatch(/recording of this process/);
+    expect(
+      validateMigration(
+        { ...form, useSession: false },
+        ctx({ recordingSource: 'idle_pages' }),
+        true,
+      ).warnings.join('\n'),
+    ).toMatch(/the live measurement reads the same accessed bits/);
+  });
+
   it('says what is wrong, field by field, and sends nothing', () => {
     const form = initialMigrationForm(nodes, 'vma', false);
     const cases: [Partial<MigrationForm>, Partial<MigrationContext>, string][] = [

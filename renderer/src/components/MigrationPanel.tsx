@@ -288,6 +288,7 @@ function MigrationPanelBody(): ReactNode {
   const nodes = useAppSelector(selectMigrationNodes);
   const migration = useAppSelector((s) => s.workflow.migration);
   const usable = useAppSelector(selectAgentUsable);
+  const recording = useAppSelector((s) => s.workflow.recording);
   const [form, setForm] = useState<MigrationForm>(() =>
     initialMigrationForm(nodes, firstScope(sources), sources.sessionPath !== null),
   );
@@ -307,10 +308,14 @@ function MigrationPanelBody(): ReactNode {
           scopes: sources.scopes,
           nodes,
           sessionPath: sources.sessionPath,
+          recordingSource:
+            recording?.status === 'recording' && recording.pid === sources.process?.pid
+              ? recording.source
+              : null,
         },
         true,
       ),
-    [form, sources, nodes],
+    [form, sources, nodes, recording],
   );
   const { run, error } = migration;
   const busy = run.phase === 'planning' || run.phase === 'running';

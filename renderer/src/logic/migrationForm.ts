@@ -150,7 +150,12 @@ export interface MigrationContext {
   nodes: readonly NodeOption[];
   /** The open session of the same process (classes and recording); null when there is none. */
   sessionPath: string | null;
+  /** Source of a recording of this same process running now through the agent; null when none. */
+  recordingSource?: string | null;
 }
+
+/** Sources that read (and clear) per-page accessed bits, as lazy rebinds and live measurements do. */
+const ACCESSED_BIT_SOURCES = new Set(['page_idle', 'idle_pages']);
 
 export interface MigrationValidation {
   params: StartMigration | null;
@@ -245,6 +250,14 @@ export function validateMigration(
   if (form.hotness !== 'any' && sessionPath === null) {
     warnings.push(
       'Page classes come from a short live measurement before the move (needs idle_pages or page_idle); record a session to use its classes.',
+    );
+  }
+
+  // docs/migration.md, "Things to know": two readers of the same accessed bits each see fewer accesses.
+  const measuresLive = form.action === 'lazy-rebind' || (form.hotness !== 'any' && sessionPath === null);
+  if (measuresLive && ctx.recordingSource && ACCESSED_BIT_SOURCES.has(ctx.recordingSource)) {
+    warnings.push(
+      `A ${ctx.recordingSource} recording of this process is running: ${form.action === 'lazy-rebind' ? 'the lazy rebind' : 'the live measurement'} reads the same accessed bits, so both see fewer accesses. Stop the recording first, or take the classes from its session.`,
     );
   }
 
