@@ -43,7 +43,7 @@ commands:
   report FILE           hot/warm/cold bytes per VMA and node, misplacement, hot and cold ranges
   export FILE --format json|csv|perfetto
                         the session for other tools
-  ui [--port P] [--pid N] [--no-open]
+  ui [--port P] [--pid N | --session FILE] [--no-open]
                         browser mode: the UI and an agent on 127.0.0.1, behind a token URL
   agent --stdio         the agent protocol on stdin/stdout (for the app, pkexec and ssh)
   migrate --pid N (--vma A | --range A-B | --hot | --cold | --top-k K | --all) --to NODE
