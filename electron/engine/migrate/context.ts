@@ -11,6 +11,7 @@ import type { ScanVma } from '../access/source.js';
 import { probeCapabilities } from '../caps.js';
 import { TierscopeError } from '../errors.js';
 import { readProcess } from '../procfs/process.js';
+import { runBenchmark, type BenchmarkRun } from './benchmark.js';
 import type { MoveProgress } from './execute.js';
 import {
   choosePageSource,
@@ -157,6 +158,25 @@ export async function measureLive(
     ),
     scans,
   };
+}
+
+/**
+ * Runs the experiment's benchmark command, if it has one, announcing the phase; a run without a number
+ * adds why to `notes`. Null without a benchmark.
+ */
+export async function benchmarkPhase(
+  options: CommonOptions & { benchmark?: { command: string; timeoutMs?: number } | null },
+  when: 'before' | 'after',
+  notes: string[],
+): Promise<BenchmarkRun | null> {
+  if (!options.benchmark) return null;
+  options.onEvent?.({ phase: 'benchmark', when });
+  const run = await runBenchmark(options.benchmark.command, {
+    ...(options.benchmark.timeoutMs !== undefined ? { timeoutMs: options.benchmark.timeoutMs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (run.problem) notes.push(`benchmark ${when}: ${run.problem}`);
+  return run;
 }
 
 /** Validates an assembled record against the contract: a bug here must not reach a session file. */

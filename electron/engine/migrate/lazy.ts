@@ -39,11 +39,11 @@ import {
   nativeBridge,
   type MoveBridge,
 } from './execute.js';
-import { emptyHistogram, isAbsent } from './histogram.js';
-import type { MovePlan } from './moveExperiment.js';
+import { emptyHistogram, isAbsent, mergeHistograms } from './histogram.js';
+import { planMove, type MovePlan } from './moveExperiment.js';
 import { checkTargetNode } from './nodes.js';
 import { placementSnapshot } from './placement.js';
-import { ExperimentRegistry, type Claim } from './registry.js';
+import { withClaim, type ExperimentRegistry } from './registry.js';
 import { piecesToRanges, queryPieces, resolvePieces, type AddressRange, type Piece } from './selection.js';
 
 export const DEFAULT_LAZY_INTERVAL_MS = 1000;
@@ -158,22 +158,19 @@ export async function runLazyRebind(options: LazyRebindOptions): Promise<LazyReb
     );
   }
   const id = newExperimentId();
-  const registry = options.registry === undefined ? new ExperimentRegistry() : options.registry;
-  let claim: Claim | null = null;
-  if (registry && options.dryRun !== true) {
-    claim = await registry.claim({
-      id,
-      kind: 'lazy-rebind',
-      pid,
-      startTimeTicks: target.process.startTimeTicks,
-      ranges: piecesToRanges(bare),
-    });
-  }
-  try {
-    return await rebindClaimed(options, target, id, bare, skipped, source);
-  } finally {
-    await claim?.release();
-  }
+  return withClaim(
+    options.registry,
+    options.dryRun === true
+      ? null
+      : {
+          id,
+          kind: 'lazy-rebind',
+          pid,
+          startTimeTicks: target.process.startTimeTicks,
+          ranges: piecesToRanges(bare),
+        },
+    () => rebindClaimed(options, target, id, bare, skipped, source),
+  );
 }
 
 async function defaultSource(target: Target, options: LazyRebindOptions): Promise<AccessSource> {
@@ -200,48 +197,34 @@ async function rebindClaimed(
     throw new TierscopeError('invalid-argument', `interval ${intervalMs} ms is too short: use 10 ms or more`);
   }
   const notes = [...skipped];
-  const histogram: MoveHistogram = emptyHistogram();
+  let histogram: MoveHistogram = emptyHistogram();
 
   const pieces = queryPieces(pid, bare, null, pageSize, bridgeQuery(options.bridge));
   const size = BigInt(pageSize);
-  const pendingList: bigint[] = [];
   const all: bigint[] = [];
-  for (const p of pieces) {
-    p.status.forEach((s, i) => {
-      const a = p.start + BigInt(i) * size;
-      all.push(a);
-      if (s === toNode) histogram.alreadyThere++;
-      else if (s < 0) histogram.notPresent++;
-      else pendingList.push(a);
-    });
-  }
-  const pending = new PendingPages(pendingList);
+  for (const p of pieces) for (let i = 0; i < p.status.length; i++) all.push(p.start + BigInt(i) * size);
   const selected = BigUint64Array.from(all);
+  const statusBefore = concatStatus(pieces);
+  const { plan: counted, moveIndices } = planMove(
+    { addresses: selected, before: statusBefore, counts: null },
+    toNode,
+    pageSize,
+  );
+  histogram.alreadyThere = counted.alreadyThere;
+  histogram.notPresent = counted.notPresent;
+  const pending = new PendingPages(Array.from(moveIndices, (i) => selected[i] ?? 0n));
   const beforeAt = Date.now();
   const before = placementSnapshot({
     atMs: timelineMs(target, options, beforeAt),
     pageSizeBytes: pageSize,
     pieces,
-    selected: pieces.length === 1 && pieces[0] ? pieces[0].status : concatStatus(pieces),
+    selected: statusBefore,
     selectedCounts: null,
     scansPerWindow: null,
   });
 
   const dryRun = options.dryRun === true;
-  const toMoveByNode: Record<string, number> = {};
-  for (const p of pieces) {
-    for (const s of p.status)
-      if (s >= 0 && s !== toNode) toMoveByNode[String(s)] = (toMoveByNode[String(s)] ?? 0) + 1;
-  }
-  const plan: MovePlan = {
-    pagesSelected: selected.length,
-    toMoveByNode,
-    bytesToMove: pending.size * pageSize,
-    alreadyThere: histogram.alreadyThere,
-    notPresent: histogram.notPresent,
-    skipped,
-    classesFrom: null,
-  };
+  const plan: MovePlan = { ...counted, skipped, classesFrom: null };
   const record = (
     fields: Pick<Experiment, 'endedAt' | 'endMs' | 'status' | 'detail' | 'after'>,
   ): Experiment =>
@@ -376,17 +359,11 @@ async function rebindClaimed(
           if (o === PAGE_OUTCOME.permanent) failed++;
         }
         movedOnTouch += result.histogram.moved + result.histogram.thpTailMovedWithHead;
-        const { otherFailures, ...counts } = result.histogram;
-        histogram.moved += counts.moved;
-        histogram.thpTailMovedWithHead += counts.thpTailMovedWithHead;
-        histogram.alreadyThere += counts.alreadyThere;
-        histogram.notPresent += counts.notPresent;
-        histogram.shared += counts.shared;
-        histogram.targetFull += counts.targetFull;
-        for (const [k, v] of Object.entries(otherFailures)) {
-          if (!TRANSIENT_FAILURE_KEYS.includes(k))
-            histogram.otherFailures[k] = (histogram.otherFailures[k] ?? 0) + v;
-        }
+        // Transient failures are not outcomes yet: those pages stay pending.
+        const otherFailures = Object.fromEntries(
+          Object.entries(result.histogram.otherFailures).filter(([k]) => !TRANSIENT_FAILURE_KEYS.includes(k)),
+        );
+        histogram = mergeHistograms(histogram, { ...result.histogram, otherFailures });
         if (result.status === 'failed') {
           status = 'failed';
           detail = result.detail;

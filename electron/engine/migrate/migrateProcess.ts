@@ -22,8 +22,8 @@ import { readVmas } from '../procfs/vmas.js';
 import { TierscopeError } from '../errors.js';
 import type { BatchPlannerOptions } from './batches.js';
 import { realClock } from './batches.js';
-import { runBenchmark } from './benchmark.js';
 import {
+  benchmarkPhase,
   checkedExperiment,
   identifyTarget,
   newExperimentId,
@@ -37,7 +37,7 @@ import type { MigrateWorkerInput, MigrateWorkerOutput } from './migrateWorker.js
 import type { MovePlan } from './moveExperiment.js';
 import { checkSourceNodes, checkTargetNode, checkTargetRoom } from './nodes.js';
 import { pagesToBytes } from './placement.js';
-import { ExperimentRegistry, type Claim } from './registry.js';
+import { withClaim, type ExperimentRegistry } from './registry.js';
 import { queryPieces, resolvePieces, type Piece } from './selection.js';
 
 export type ProcessMoveMethod = 'auto' | 'migrate_pages' | 'move_pages';
@@ -71,11 +71,18 @@ export interface ProcessMigrationResult {
 
 /** The kernel's from→to mapping for one node (node itself when it is not in `from`). */
 export function remapNode(node: number, from: readonly number[], to: readonly number[]): number {
+  return nodeRemap(from, to)(node);
+}
+
+/** remapNode with the node lists sorted once, for per-page loops. */
+function nodeRemap(from: readonly number[], to: readonly number[]): (node: number) => number {
   const f = [...new Set(from)].sort((a, b) => a - b);
   const t = [...new Set(to)].sort((a, b) => a - b);
-  const i = f.indexOf(node);
-  if (i < 0 || t.length === 0) return node;
-  return t[i % t.length] ?? node;
+  return (node) => {
+    const i = f.indexOf(node);
+    if (i < 0 || t.length === 0) return node;
+    return t[i % t.length] ?? node;
+  };
 }
 
 /** Resident pages per node of the whole process (numa_maps), from its VMAs. */
@@ -236,22 +243,13 @@ export async function runProcessMigration(options: ProcessMigrationOptions): Pro
   }
 
   const id = newExperimentId();
-  const registry = options.registry === undefined ? new ExperimentRegistry() : options.registry;
-  let claim: Claim | null = null;
-  if (registry && options.dryRun !== true) {
-    claim = await registry.claim({
-      id,
-      kind: 'migrate-process',
-      pid,
-      startTimeTicks: target.process.startTimeTicks,
-      ranges: null,
-    });
-  }
-  try {
-    return await migrateClaimed(options, target, id, fromNodes, toNodes, method, vmasBefore);
-  } finally {
-    await claim?.release();
-  }
+  return withClaim(
+    options.registry,
+    options.dryRun === true
+      ? null
+      : { id, kind: 'migrate-process', pid, startTimeTicks: target.process.startTimeTicks, ranges: null },
+    () => migrateClaimed(options, target, id, fromNodes, toNodes, method, vmasBefore),
+  );
 }
 
 async function migrateClaimed(
@@ -268,11 +266,7 @@ async function migrateClaimed(
   const notes: string[] = [];
   const clock = options.clock ?? realClock;
 
-  const benchBefore = options.benchmark
-    ? (options.onEvent?.({ phase: 'benchmark', when: 'before' }),
-      await runBenchmark(options.benchmark.command, benchOptions(options)))
-    : null;
-  if (benchBefore?.problem) notes.push(`benchmark before: ${benchBefore.problem}`);
+  const benchBefore = await benchmarkPhase(options, 'before', notes);
 
   // Per-page picture of the movable VMAs: what the histogram is judged on (read again after a benchmark).
   const vmas = benchBefore ? await readProcessVmas(pid, target, options.procRoot) : vmasBefore;
@@ -280,11 +274,12 @@ async function migrateClaimed(
   const { pieces: bare, skipped } = resolvePieces(vmas, {}, pageSize);
   const pieces = queryPieces(pid, bare, null, pageSize, bridgeQuery(options.bridge));
   const fromSet = new Set(fromNodes);
+  const remap = nodeRemap(fromNodes, toNodes);
   let selected = 0;
   const toMoveByNode: CountByNode = {};
   for (const p of pieces) {
     for (const s of p.status) {
-      if (s >= 0 && fromSet.has(s) && remapNode(s, fromNodes, toNodes) !== s) {
+      if (s >= 0 && fromSet.has(s) && remap(s) !== s) {
         selected++;
         toMoveByNode[String(s)] = (toMoveByNode[String(s)] ?? 0) + 1;
       }
@@ -373,7 +368,7 @@ async function migrateClaimed(
   }
   for (const to of toNodes) {
     const incoming = Object.entries(toMoveByNode)
-      .filter(([node]) => remapNode(Number(node), fromNodes, toNodes) === to)
+      .filter(([node]) => remap(Number(node)) === to)
       .reduce((n, [, pages]) => n + pages, 0);
     await checkTargetRoom(to, incoming * pageSize, {
       ...(options.sysRoot !== undefined ? { sysRoot: options.sysRoot } : {}),
@@ -494,12 +489,7 @@ async function migrateClaimed(
   } catch (err) {
     notes.push(`after-placement not read: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const benchAfter =
-    options.benchmark && status === 'completed'
-      ? (options.onEvent?.({ phase: 'benchmark', when: 'after' }),
-        await runBenchmark(options.benchmark.command, benchOptions(options)))
-      : null;
-  if (benchAfter?.problem) notes.push(`benchmark after: ${benchAfter.problem}`);
+  const benchAfter = status === 'completed' ? await benchmarkPhase(options, 'after', notes) : null;
   if (skipped.length) notes.push(...skipped.map((s) => `not in the per-page count: ${s}`));
   return {
     experiment: endRecord(status, detail, histogram, after, benchAfter?.value ?? null),
@@ -507,13 +497,6 @@ async function migrateClaimed(
     method,
     kernelNotMigrated,
     syscallMs,
-  };
-}
-
-function benchOptions(options: ProcessMigrationOptions): { timeoutMs?: number; signal?: AbortSignal } {
-  return {
-    ...(options.benchmark?.timeoutMs !== undefined ? { timeoutMs: options.benchmark.timeoutMs } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
   };
 }
 
@@ -525,13 +508,14 @@ export function splitSelection(
   pageSizeBytes: number,
 ): { addresses: BigUint64Array; targets: Int32Array } {
   const from = new Set(fromNodes);
+  const remap = nodeRemap(fromNodes, toNodes);
   const addr: bigint[] = [];
   const tgt: number[] = [];
   const size = BigInt(pageSizeBytes);
   for (const p of pieces) {
     p.status.forEach((s, i) => {
       if (s < 0 || !from.has(s)) return;
-      const to = remapNode(s, fromNodes, toNodes);
+      const to = remap(s);
       if (to === s) return;
       addr.push(p.start + BigInt(i) * size);
       tgt.push(to);
@@ -554,6 +538,7 @@ function judgeByRequery(
 ): MoveHistogram {
   const h = emptyHistogram();
   const from = new Set(fromNodes);
+  const remap = nodeRemap(fromNodes, toNodes);
   let now: Piece[];
   try {
     now = queryPieces(pid, pieces, null, pageSizeBytes, bridgeQuery(bridge));
@@ -564,7 +549,7 @@ function judgeByRequery(
     const after = now[k]?.status;
     p.status.forEach((s, i) => {
       if (s < 0 || !from.has(s)) return;
-      const want = remapNode(s, fromNodes, toNodes);
+      const want = remap(s);
       if (want === s) return;
       const a = after?.[i] ?? -1;
       if (a === want) h.moved++;

@@ -12,8 +12,8 @@ import type { CountByNode, Experiment, MoveHistogram } from '../../contract/inde
 import { readVmas } from '../procfs/vmas.js';
 import { TierscopeError } from '../errors.js';
 import type { BatchPlannerOptions } from './batches.js';
-import { runBenchmark } from './benchmark.js';
 import {
+  benchmarkPhase,
   checkedExperiment,
   identifyTarget,
   measureLive,
@@ -28,7 +28,7 @@ import { emptyHistogram, mergeHistograms } from './histogram.js';
 import type { PageCounts } from './measure.js';
 import { checkSourceNodes, checkTargetNode, checkTargetRoom } from './nodes.js';
 import { placementSnapshot } from './placement.js';
-import { ExperimentRegistry, type Claim } from './registry.js';
+import { withClaim, type ExperimentRegistry } from './registry.js';
 import {
   piecesToRanges,
   queryPieces,
@@ -167,22 +167,19 @@ export async function runMoveExperiment(options: MoveExperimentOptions): Promise
   const measuring = source.choice !== null;
 
   const id = newExperimentId();
-  const registry = options.registry === undefined ? new ExperimentRegistry() : options.registry;
-  let claim: Claim | null = null;
-  if (registry && (!dryRun || measuring)) {
-    claim = await registry.claim({
-      id,
-      kind: 'move-pages',
-      pid,
-      startTimeTicks: target.process.startTimeTicks,
-      ranges: piecesToRanges(bare),
-    });
-  }
-  try {
-    return await runClaimed(options, target, bare, skipped, classes, source.choice, source.why, id);
-  } finally {
-    await claim?.release();
-  }
+  return withClaim(
+    options.registry,
+    dryRun && !measuring
+      ? null
+      : {
+          id,
+          kind: 'move-pages',
+          pid,
+          startTimeTicks: target.process.startTimeTicks,
+          ranges: piecesToRanges(bare),
+        },
+    () => runClaimed(options, target, bare, skipped, classes, source.choice, source.why, id),
+  );
 }
 
 async function runClaimed(
@@ -203,14 +200,7 @@ async function runClaimed(
   const notes: string[] = [...skipped];
   const now = (): number => Date.now();
 
-  const benchBefore = options.benchmark
-    ? (options.onEvent?.({ phase: 'benchmark', when: 'before' }),
-      await runBenchmark(options.benchmark.command, {
-        ...(options.benchmark.timeoutMs !== undefined ? { timeoutMs: options.benchmark.timeoutMs } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      }))
-    : null;
-  if (benchBefore?.problem) notes.push(`benchmark before: ${benchBefore.problem}`);
+  const benchBefore = await benchmarkPhase(options, 'before', notes);
 
   let classes = sessionClasses;
   let liveBefore = false;
@@ -367,15 +357,7 @@ async function runClaimed(
     }
   }
 
-  const benchAfter =
-    options.benchmark && result.status === 'completed'
-      ? (options.onEvent?.({ phase: 'benchmark', when: 'after' }),
-        await runBenchmark(options.benchmark.command, {
-          ...(options.benchmark.timeoutMs !== undefined ? { timeoutMs: options.benchmark.timeoutMs } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        }))
-      : null;
-  if (benchAfter?.problem) notes.push(`benchmark after: ${benchAfter.problem}`);
+  const benchAfter = result.status === 'completed' ? await benchmarkPhase(options, 'after', notes) : null;
 
   const endAt = now();
   const experiment = checkedExperiment({

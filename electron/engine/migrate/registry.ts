@@ -163,3 +163,21 @@ export class ExperimentRegistry {
     return { record, release };
   }
 }
+
+/**
+ * Runs `run` while holding a claim for `request` (null: claim nothing, e.g. a dry run that touches no
+ * page). `registry` undefined means the machine-wide registry; null means none (the caller holds its own).
+ */
+export async function withClaim<T>(
+  registry: ExperimentRegistry | null | undefined,
+  request: Parameters<ExperimentRegistry['claim']>[0] | null,
+  run: () => Promise<T>,
+): Promise<T> {
+  const r = registry === undefined ? new ExperimentRegistry() : registry;
+  const claim = r && request ? await r.claim(request) : null;
+  try {
+    return await run();
+  } finally {
+    await claim?.release();
+  }
+}
