@@ -18,7 +18,7 @@ import {
 } from '../../../native-bridge/index.js';
 import { TierscopeError } from '../errors.js';
 import { queryRangePageNodes } from '../pageNodes.js';
-import { assertSameProcess, readProcStat } from '../procfs/process.js';
+import { assertSameProcess, isSameLiveProcess } from '../procfs/process.js';
 import {
   BatchPlanner,
   RateLimiter,
@@ -53,14 +53,7 @@ export function nativeBridge(procRoot = '/proc'): MoveBridge {
     queryRange: (pid, start, end, pageSizeBytes) =>
       queryRangePageNodes(pid, start, end, { pageSizeBytes }).status,
     checkIdentity: (pid, ticks) => assertSameProcess(pid, ticks, { procRoot }),
-    isGone: async (pid, ticks) => {
-      try {
-        const stat = await readProcStat(pid, { procRoot });
-        return stat.startTimeTicks !== ticks || stat.state === 'Z' || stat.state === 'X';
-      } catch {
-        return true;
-      }
-    },
+    isGone: async (pid, ticks) => !(await isSameLiveProcess(pid, ticks, { procRoot })),
   };
 }
 

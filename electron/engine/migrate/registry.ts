@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExperimentKind } from '../../contract/index.js';
 import { TierscopeError } from '../errors.js';
-import { readProcStat } from '../procfs/process.js';
+import { isSameLiveProcess, readProcStat } from '../procfs/process.js';
 
 export interface ClaimRecord {
   id: string;
@@ -105,13 +105,8 @@ export class ExperimentRegistry {
     return out;
   }
 
-  private async ownerAlive(r: ClaimRecord): Promise<boolean> {
-    try {
-      const stat = await readProcStat(r.ownerPid, { procRoot: this.procRoot });
-      return stat.startTimeTicks === r.ownerStartTicks && stat.state !== 'Z' && stat.state !== 'X';
-    } catch {
-      return false;
-    }
+  private ownerAlive(r: ClaimRecord): Promise<boolean> {
+    return isSameLiveProcess(r.ownerPid, r.ownerStartTicks, { procRoot: this.procRoot });
   }
 
   /**

@@ -232,8 +232,7 @@ async function readProcessWith(pid: number, ctx: ReadContext): Promise<ProcessIn
     throw replacedError(pid, stat.startTimeTicks, again.startTimeTicks);
 
   const isKernelThread = (stat.flags & PF_KTHREAD) !== 0;
-  // Zombies (Z) and dead tasks (X) have released their mm as well: nothing left to profile.
-  const hasExited = stat.state === 'Z' || stat.state === 'X';
+  const exited = hasExited(stat);
   const startMs = ctx.bootTimeSeconds * 1000 + Math.round((stat.startTimeTicks * 1000) / CLK_TCK);
   return {
     pid,
@@ -246,7 +245,7 @@ async function readProcessWith(pid: number, ctx: ReadContext): Promise<ProcessIn
     startTimeTicks: stat.startTimeTicks,
     // btime has one-second resolution, so this is accurate to about a second.
     startTime: new Date(startMs).toISOString(),
-    hasUserMemory: !isKernelThread && !hasExited,
+    hasUserMemory: !isKernelThread && !exited,
   };
 }
 
@@ -309,6 +308,28 @@ export async function listProcesses({
   return results.filter((p): p is ProcessInfo => p !== null);
 }
 
+/** Zombies (Z) and dead tasks (X) have exited and released their mm: nothing left to profile or move. */
+export function hasExited(stat: Pick<ProcStat, 'state'>): boolean {
+  return stat.state === 'Z' || stat.state === 'X';
+}
+
+/**
+ * True while `pid` is still the process that started at `startTimeTicks` and has not exited; false when it
+ * exited, its PID was reused, or its stat cannot be read.
+ */
+export async function isSameLiveProcess(
+  pid: number,
+  startTimeTicks: number,
+  { procRoot = '/proc' }: { procRoot?: string } = {},
+): Promise<boolean> {
+  try {
+    const stat = await readProcStat(pid, { procRoot });
+    return stat.startTimeTicks === startTimeTicks && !hasExited(stat);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Resolves if `pid` is still the process that started at `startTimeTicks`. Throws
  * TierscopeError('process-gone') if it exited ("does not exist") or its PID now belongs to another process.
@@ -332,7 +353,7 @@ export async function assertHasUserMemory(
 ): Promise<void> {
   if (proc.hasUserMemory) return;
   const stat = await readProcStat(proc.pid, { procRoot }).catch(() => null);
-  if (stat === null || stat.state === 'Z' || stat.state === 'X') {
+  if (stat === null || hasExited(stat)) {
     throw new TierscopeError(
       'process-gone',
       `process ${proc.pid} (${proc.comm}) has exited${stat ? ' (a zombie waiting for its parent to reap it)' : ''}: it has no memory left to profile`,
