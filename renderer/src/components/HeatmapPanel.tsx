@@ -18,11 +18,11 @@ import {
   decodeHeatmap,
   heatmapToRgba,
   hotBands,
-  hotRowsSpan,
   parseColor,
   type HeatChannel,
   type HeatPlanes,
   type Rgb,
+  widestBand,
 } from '../logic/heatmap.js';
 import { vmaLabel } from '../logic/sessionTracks.js';
 import {
@@ -231,7 +231,7 @@ export function HeatmapPanel(): ReactNode {
   const hot = useMemo(() => {
     if (!planes || !resultAxis) return { rows: undefined, bands: undefined };
     const bands = hotBands(planes, resultAxis);
-    const widest = hotRowsSpan(planes, resultAxis);
+    const widest = widestBand(bands);
     return {
       rows: JSON.stringify(widest ? [widest.start, widest.end] : null),
       bands: JSON.stringify(bands.slice(0, 32).map((b) => [b.start, b.end])),

@@ -1,7 +1,7 @@
 // Experiments as timeline annotations: where a band goes and what its tooltip says (the before/after
 // placement of Experiment.before/after). The experiments list itself belongs to the migration panel.
 import type { Experiment, PlacementSnapshot } from '../../../electron/contract/index.js';
-import { formatBytes, formatPercent } from './format.js';
+import { formatBytes, formatCount, formatPercent } from './format.js';
 import type { TimeBounds } from './timeScale.js';
 
 export interface ExperimentBand {
@@ -79,9 +79,9 @@ export function experimentLines(exp: Experiment): string[] {
   const lines = [`${experimentLabel(exp)} · ${exp.status}${exp.detail ? ` (${exp.detail})` : ''}`];
   const h = exp.histogram;
   lines.push(
-    `moved ${h.moved.toLocaleString('en-US')} of ${exp.pagesSelected.toLocaleString('en-US')} pages` +
-      (h.alreadyThere > 0 ? `, ${h.alreadyThere.toLocaleString('en-US')} already there` : '') +
-      (exp.pendingPages > 0 ? `, ${exp.pendingPages.toLocaleString('en-US')} waiting for a touch` : ''),
+    `moved ${formatCount(h.moved)} of ${formatCount(exp.pagesSelected)} pages` +
+      (h.alreadyThere > 0 ? `, ${formatCount(h.alreadyThere)} already there` : '') +
+      (exp.pendingPages > 0 ? `, ${formatCount(exp.pendingPages)} waiting for a touch` : ''),
   );
   const deltas = placementDeltas(exp);
   if (deltas.length === 0)

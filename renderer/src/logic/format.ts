@@ -51,7 +51,8 @@ export function formatDurationMs(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-function pad2(n: number): string {
+/** "07": two digits, for clock and date fields. */
+export function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
@@ -81,4 +82,9 @@ export function formatClock(iso: string): string {
 /** Addresses padded to 12 hex digits (user space on x86-64 fits in 47 bits), for aligned columns. */
 export function formatAddress(hex: string): string {
   return hex.padStart(12, '0');
+}
+
+/** A start or end address zero-padded to 16 hex digits: sorts and compares as text in address order. */
+export function addressSortKey(hex: string): string {
+  return hex.padStart(16, '0');
 }

@@ -184,7 +184,12 @@ export function hotBands(planes: HeatPlanes, axis: AddressAxis, level = HOT_CELL
 
 /** The widest hot band (in rows; the lowest address on a tie), or null when nothing is hot. */
 export function hotRowsSpan(planes: HeatPlanes, axis: AddressAxis, level = HOT_CELL_LEVEL): HexRange | null {
+  return widestBand(hotBands(planes, axis, level));
+}
+
+/** The band with the most rows (the first of equals), as a range; null when there is none. */
+export function widestBand(bands: readonly HotBand[]): HexRange | null {
   let best: HotBand | null = null;
-  for (const b of hotBands(planes, axis, level)) if (!best || b.rows > best.rows) best = b;
+  for (const b of bands) if (!best || b.rows > best.rows) best = b;
   return best ? { start: best.start, end: best.end } : null;
 }

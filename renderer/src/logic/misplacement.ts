@@ -2,6 +2,7 @@
 // fast tier (they take room hot pages could use), ranked by what a migration would gain — the bytes that
 // would end up on the right tier. Tiers as `tierscope report` decides them (electron/engine/report.ts).
 import type { SessionView, SessionVmaSummary, Topology } from '../../../electron/contract/index.js';
+import { addressSortKey } from './format.js';
 
 export interface TierSplit {
   fastNodes: readonly number[];
@@ -83,7 +84,7 @@ export function rankMisplacement(
     (a, b) =>
       b.gainBytes - a.gainBytes ||
       b.hotOnSlowBytes - a.hotOnSlowBytes ||
-      a.start.padStart(16, '0').localeCompare(b.start.padStart(16, '0')),
+      addressSortKey(a.start).localeCompare(addressSortKey(b.start)),
   );
 }
 

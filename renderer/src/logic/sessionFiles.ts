@@ -1,6 +1,7 @@
 // Names and file types for Save As and Export, and how to recognise the agent's refusal to overwrite.
 import type { ExportFormat } from '../../../electron/contract/index.js';
 import type { FileFilter } from '../../../electron/contract/desktop.js';
+import { pad2 } from './format.js';
 
 export type SessionFilePurpose = 'save' | 'export';
 
@@ -41,10 +42,6 @@ export const EXPORT_KINDS: Readonly<Record<ExportFormat, FileKind>> = {
 };
 
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['json', 'csv', 'perfetto'];
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
 
 /**
  * "memhog-4242-20250304-1000.csv": process, pid and the session's start (UTC, so the name is the same

@@ -1,6 +1,7 @@
 // The session's VMA table: the SessionVmaSummary rows, filtered by text and sorted on any column.
 import type { SessionVmaSummary } from '../../../electron/contract/index.js';
 import { parseHex } from './addressAxis.js';
+import { addressSortKey } from './format.js';
 import { compareNumbers, compareStrings, sortBy, type SortSpec } from './sort.js';
 
 export type SessionVmaSortKey =
@@ -18,7 +19,7 @@ export function vmaSizeBytes(v: Pick<SessionVmaSummary, 'start' | 'end'>): numbe
 function sortValue(v: SessionVmaSummary, key: SessionVmaSortKey): number | string {
   switch (key) {
     case 'address':
-      return v.start.padStart(16, '0');
+      return addressSortKey(v.start);
     case 'size':
       return vmaSizeBytes(v);
     case 'rss':
@@ -62,7 +63,7 @@ export function sortSessionVmas(
   sort: SortSpec<SessionVmaSortKey>,
 ): readonly SessionVmaSummary[] {
   const byAddress = (a: SessionVmaSummary, b: SessionVmaSummary): number =>
-    compareStrings(a.start.padStart(16, '0'), b.start.padStart(16, '0'));
+    compareStrings(addressSortKey(a.start), addressSortKey(b.start));
   const compare = (a: SessionVmaSummary, b: SessionVmaSummary): number => {
     const x = sortValue(a, sort.key);
     const y = sortValue(b, sort.key);

@@ -1,6 +1,7 @@
 // Time ↔ pixel mapping of the session views, and the zoom/pan arithmetic behind wheel, drag and keys. All
 // times are milliseconds since the session's start (SessionTimeline.startMs); pixels are whatever unit the
 // caller measures widths in (device pixels for canvases, CSS pixels for DOM overlays).
+import { pad2 } from './format.js';
 
 /** The visible time range [fromMs, toMs). */
 export interface Viewport {
@@ -141,10 +142,6 @@ export function timeTicks(v: Viewport, widthPx: number, minGapPx = 90): TimeTick
     ticks.push({ ms: t, label: formatOffsetMs(t, stepMs) });
   }
   return ticks;
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Snapshot, VmaKind } from '../../../electron/contract/index.js';
+import { addressSortKey } from './format.js';
 import { compareNumbers, compareStrings, sortBy, type SortDirection, type SortSpec } from './sort.js';
 
 /** One VMA as the table shows it: per-node pages as an array aligned with the snapshot's nodes. */
@@ -31,7 +32,7 @@ export function buildVmaRows(snapshot: Snapshot): VmaRow[] {
       id: v.start,
       start: v.start,
       end: v.end,
-      sortAddress: v.start.padStart(16, '0'),
+      sortAddress: addressSortKey(v.start),
       perms: v.perms,
       kind: v.kind,
       path: v.path,
@@ -145,8 +146,8 @@ function matchVmaTerm(r: VmaRow, term: string): boolean {
   if (!/^[0-9a-f]{1,16}$/.test(hex)) return false;
   if (r.start.startsWith(hex)) return true;
   if (hex.length < 8) return false;
-  const address = hex.padStart(16, '0');
-  return r.sortAddress <= address && address < r.end.padStart(16, '0');
+  const address = addressSortKey(hex);
+  return r.sortAddress <= address && address < addressSortKey(r.end);
 }
 
 export interface KindNodeSummary {

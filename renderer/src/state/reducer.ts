@@ -12,6 +12,7 @@ import type {
   Loadable,
   Notice,
   ProcessQueryState,
+  TargetState,
   UiError,
   View,
   VmaQuery,
@@ -56,6 +57,17 @@ export type Action =
   | WorkflowAction;
 
 let nextNoticeId = 1;
+
+/** The exited marks after the target's live view ended: its row marked when the process is gone. */
+function exitedAfter(exited: AppState['exited'], t: TargetState, gone: boolean): AppState['exited'] {
+  if (!gone || t.startTimeTicks === null) return exited;
+  return { ...exited, [processKey({ pid: t.pid, startTimeTicks: t.startTimeTicks })]: true as const };
+}
+
+/** Where a target's live view ends: 'ended' with a snapshot to keep showing, else 'gone' or 'error'. */
+function endPhase(t: TargetState, gone: boolean): TargetState['phase'] {
+  return t.snapshot ? 'ended' : gone ? 'gone' : 'error';
+}
 
 function loaded<T>(data: T, atMs: number): Loadable<T> {
   return { data, loading: false, error: null, loadedAtMs: atMs };
@@ -224,16 +236,11 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'target/detached': {
       const t = state.target;
       if (!t || t.subscription !== action.subscription) return state;
-      const exited =
-        action.gone && t.startTimeTicks !== null
-          ? { ...state.exited, [processKey({ pid: t.pid, startTimeTicks: t.startTimeTicks })]: true as const }
-          : state.exited;
       // Never got a snapshot: there is nothing to keep showing, so it is the plain 'gone'/'error' state.
-      const phase = t.snapshot ? 'ended' : action.gone ? 'gone' : 'error';
       return {
         ...state,
-        exited,
-        target: { ...t, phase, subscription: null, message: action.reason },
+        exited: exitedAfter(state.exited, t, action.gone),
+        target: { ...t, phase: endPhase(t, action.gone), subscription: null, message: action.reason },
       };
     }
     case 'target/paused': {
@@ -244,18 +251,13 @@ export function reducer(state: AppState, action: Action): AppState {
     case 'target/failed': {
       const t = state.target;
       if (t?.pid !== action.pid) return state;
-      const exited =
-        action.gone && t.startTimeTicks !== null
-          ? { ...state.exited, [processKey({ pid: t.pid, startTimeTicks: t.startTimeTicks })]: true as const }
-          : state.exited;
       // With data already on screen a failure ends the live view; without, it is the whole story.
-      const phase = t.snapshot ? 'ended' : action.gone ? 'gone' : 'error';
       return {
         ...state,
-        exited,
+        exited: exitedAfter(state.exited, t, action.gone),
         target: {
           ...t,
-          phase,
+          phase: endPhase(t, action.gone),
           subscription: null,
           message: action.error.message,
           errorCode: action.error.code,
