@@ -199,8 +199,9 @@ export class AgentServer {
         );
       },
       exportSession: (p, conn) => {
-        const { session } = this.#sessions.get(p.handle, conn.id);
-        return exportSessionFile(session.path, p.format, {
+        const { session, live } = this.#sessions.get(p.handle, conn.id);
+        // The opened model, unless it is a snapshot of a file still growing: that one is read again.
+        return exportSessionFile(live ? session.path : session, p.format, {
           path: p.path,
           overwrite: p.overwrite,
           protectedPaths: [session.path, ...this.#recordings.recordingPaths()],

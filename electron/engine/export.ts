@@ -10,27 +10,32 @@ async function put(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
-export async function exportSession(path: string, format: ExportFormat, out: Writable): Promise<void> {
+/** Writes the session at `source` (a path, or a session already opened: not read again) as `format`. */
+export async function exportSession(
+  source: string | Session,
+  format: ExportFormat,
+  out: Writable,
+): Promise<void> {
+  const session = typeof source === 'string' ? await openSession(source) : source;
   switch (format) {
     case 'json':
-      return exportJson(path, out);
+      return exportJson(session, out);
     case 'csv':
-      return exportCsv(await openSession(path), out);
+      return exportCsv(session, out);
     case 'perfetto':
-      return exportPerfetto(await openSession(path), out);
+      return exportPerfetto(session, out);
   }
 }
 
 /** {meta, end, vmas, intervals: IntervalRecord[]}: the contract's shapes, one interval at a time. */
-async function exportJson(path: string, out: Writable): Promise<void> {
-  const session = await openSession(path);
+async function exportJson(session: Session, out: Writable): Promise<void> {
   await put(out, `{"meta":${JSON.stringify(session.meta)},"end":${JSON.stringify(session.end)},`);
   await put(
     out,
     `"endRecorded":${String(session.endRecorded)},"vmas":${JSON.stringify(session.vmas)},"intervals":[`,
   );
   let first = true;
-  for await (const record of readSessionRecords(path, { salvage: session.recovered !== null })) {
+  for await (const record of readSessionRecords(session.path, { salvage: session.recovered !== null })) {
     await put(out, (first ? '\n' : ',\n') + JSON.stringify(record));
     first = false;
   }
@@ -65,12 +70,13 @@ async function exportCsv(session: Session, out: Writable): Promise<void> {
     ...nodeCols('cold_'),
   ];
   await put(out, header.join(',') + '\n');
-  const s = session.samples;
+  const s = session.sampleRows;
   const iv = session.intervals;
   const vmaText = new Map<number, string>();
   const describe = (v: SessionVma | undefined): string =>
     v ? `${v.start},${v.end},${v.kind},${csvField(v.path)}` : ',,,';
-  for (let r = 0; r < s.vmaId.length; r++) {
+  // In interval order, through the index: no reordered copy of every column.
+  for (const r of s.order) {
     const p = s.intervalPos[r] ?? 0;
     const id = s.vmaId[r] ?? 0;
     let vt = vmaText.get(id);
@@ -143,8 +149,8 @@ async function exportPerfetto(session: Session, out: Writable): Promise<void> {
     });
     if (Object.keys(kernel).length) emit({ ph: 'C', name: 'kernel counters', pid, tid: 0, ts, args: kernel });
   }
-  const s = session.samples;
-  for (let r = 0; r < s.vmaId.length; r++) {
+  const s = session.sampleRows;
+  for (const r of s.order) {
     const v = session.vma(s.vmaId[r] ?? 0);
     if (!v) continue;
     const mib = (col: Uint32Array): number => ((col[r] ?? 0) * page) / 1048576;

@@ -260,15 +260,8 @@ export class Session {
   readonly fileBytes: number;
   readonly intervalCount: number;
   readonly intervals: IntervalColumns;
-  /** Samples in file order with an index by interval (what the report, totals and the UI read). */
+  /** Samples in file order with an index by interval (what the report, totals, exports and the UI read). */
   readonly sampleRows: SampleRows;
-  /** Samples reordered by interval: built on first use (export), from sampleRows. */
-  get samples(): SampleColumns {
-    this.sampleColumns ??= this.buildSamples();
-    return this.sampleColumns;
-  }
-  private sampleColumns: SampleColumns | null = null;
-  private readonly buildSamples: () => SampleColumns;
   /** Heat rows in file order (heatmaps). */
   readonly heatRows: HeatRows;
   /** Heat rows reordered by interval: built on first use (heatAt). */
@@ -331,10 +324,6 @@ export class Session {
       order: sampleIndex.order,
       offsets: sampleIndex.offsets,
       ...sampleValues(sampleSet, nodes),
-    };
-    this.buildSamples = (): SampleColumns => {
-      const s = byInterval('samples');
-      return { offsets: s.offsets, intervalPos: s.intervalPos, ...sampleValues(s.set, nodes) };
     };
     const heatSet = tables.heat;
     const width = source.meta.heatBucketsPerVma;

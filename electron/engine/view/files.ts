@@ -8,7 +8,7 @@ import { link, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { exportSession, type ExportFormat } from '../export.js';
 import { TierscopeError } from '../errors.js';
-import { compactSession } from '../session/index.js';
+import { compactSession, type Session } from '../session/index.js';
 import { syncDir, tempPathFor } from '../session/compact.js';
 import { fileError } from '../session/format.js';
 
@@ -26,7 +26,8 @@ export interface Written {
   bytes: number;
 }
 
-function exists(file: string): Promise<boolean> {
+/** Does anything exist at `file`? */
+export function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
     () => false,
@@ -54,9 +55,9 @@ async function checkTarget(target: WriteTarget, what: string): Promise<string> {
   return dest;
 }
 
-/** Writes the session at `sessionPath` as `format` into `target.path`. */
+/** Writes the session (a path, or one already opened: not read again) as `format` into `target.path`. */
 export async function exportSessionFile(
-  sessionPath: string,
+  source: string | Session,
   format: ExportFormat,
   target: WriteTarget,
 ): Promise<Written> {
@@ -73,7 +74,7 @@ export async function exportSessionFile(
     });
     closed.catch(() => undefined); // awaited below; a write error also rejects the export itself
     try {
-      await exportSession(sessionPath, format, out);
+      await exportSession(source, format, out);
       out.end();
     } catch (err) {
       out.destroy();

@@ -20,7 +20,7 @@ import { recordExperimentInSession } from '../migrate/record.js';
 import { assertSameProcess, readProcStat } from '../procfs/process.js';
 import type { RecordingManager } from './recordings.js';
 import { Throttle } from './throttle.js';
-import { abortAll } from './jobs.js';
+import { abortAll, type RunningJob, type StartingJob } from './jobs.js';
 
 /** experimentProgress at most this often (ms); the last one before the end is always sent. */
 export const EXPERIMENT_PROGRESS_PERIOD_MS = 250;
@@ -53,13 +53,6 @@ export interface MigrationManagerOptions {
   /** Recordings of this process, so an experiment on a session being recorded goes into its journal. */
   recordings?: RecordingManager;
   log?: (line: string) => void;
-}
-
-interface Running {
-  id: string;
-  controller: AbortController;
-  /** Settles when the experiment has ended and been reported (never rejects). */
-  done: Promise<void>;
 }
 
 const MIB = 2 ** 20;
@@ -136,9 +129,9 @@ export function progressOf(
 const hex = (h: string): bigint => BigInt(`0x${h}`);
 
 export class MigrationManager {
-  readonly #running = new Map<string, Running>();
+  readonly #running = new Map<string, RunningJob>();
   /** Experiments not answered yet (before their plan): the agent's end must stop them too. */
-  readonly #starting = new Set<{ controller: AbortController; settled: Promise<unknown> }>();
+  readonly #starting = new Set<StartingJob>();
   readonly #options: MigrationManagerOptions;
   readonly #log: (line: string) => void;
 
@@ -271,7 +264,8 @@ export class MigrationManager {
         return { experimentId: running.id, plan, experiment: null };
       }
       const done = this.#finish(run, running, link, live, events, () => state.throttle);
-      this.#running.set(running.id, { id: running.id, controller, done });
+      // done settles when the experiment has ended and been reported (never rejects).
+      this.#running.set(running.id, { controller, done });
       void done.then(() => this.#running.delete(running.id));
       this.#log(
         `experiment ${running.id} (${running.kind}) of process ${pid} → node ${params.toNode}: started`,

@@ -4,7 +4,7 @@
 // stopRecording, their duration, their process, or the agent (which stops them cleanly, so the file
 // gets its end record).
 import { randomBytes } from 'node:crypto';
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Experiment, RecordingProgress, SessionEnd, StartRecording } from '../../contract/index.js';
@@ -12,8 +12,9 @@ import { TierscopeError } from '../errors.js';
 import { assertSameProcess, readProcess } from '../procfs/process.js';
 import { record, type RecordResult, type RecordStarted } from '../record/recorder.js';
 import { fileError } from '../session/format.js';
+import { exists } from './files.js';
 import { Throttle } from './throttle.js';
-import { abortAll } from './jobs.js';
+import { abortAll, type RunningJob, type StartingJob } from './jobs.js';
 
 /** recordingProgress at most this often (ms): twice a second is enough for a status bar. */
 export const RECORDING_PROGRESS_PERIOD_MS = 500;
@@ -48,10 +49,8 @@ export interface RecordingManagerOptions {
   log?: (line: string) => void;
 }
 
-interface Running {
-  id: string;
+interface Running extends RunningJob {
   path: string;
-  controller: AbortController;
   appendExperiment: (experiment: Experiment) => Promise<void>;
   /** Settles once the file is closed (never rejects). */
   done: Promise<RecordingEnd>;
@@ -74,18 +73,11 @@ function fileTime(date: Date): string {
     .replace(/[-:]/g, '');
 }
 
-function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 export class RecordingManager {
   readonly #running = new Map<string, Running>();
   readonly #ended = new Map<string, RecordingEnd>();
   /** Recordings whose start is not answered yet: the agent's end must stop them too. */
-  readonly #starting = new Set<{ controller: AbortController; settled: Promise<void> }>();
+  readonly #starting = new Set<StartingJob>();
   readonly #options: RecordingManagerOptions;
   readonly #log: (line: string) => void;
   #next = 1;
@@ -101,9 +93,13 @@ export class RecordingManager {
 
   /** Is `file` (resolved) being recorded by this manager? */
   isRecording(file: string): boolean {
+    return this.#recordingOf(file) !== undefined;
+  }
+
+  #recordingOf(file: string): Running | undefined {
     const resolved = path.resolve(file);
-    for (const r of this.#running.values()) if (r.path === resolved) return true;
-    return false;
+    for (const r of this.#running.values()) if (r.path === resolved) return r;
+    return undefined;
   }
 
   /** Paths being recorded (resolved). */
@@ -117,8 +113,7 @@ export class RecordingManager {
    * for its file to be closed, so the caller can add it to the finished file instead.
    */
   async appendExperiment(file: string, experiment: Experiment): Promise<'appended' | 'ended'> {
-    const resolved = path.resolve(file);
-    const r = [...this.#running.values()].find((x) => x.path === resolved);
+    const r = this.#recordingOf(file);
     if (!r) return 'ended';
     try {
       await r.appendExperiment(experiment);
@@ -226,7 +221,6 @@ export class RecordingManager {
       }),
     );
     this.#running.set(id, {
-      id,
       path: file,
       controller,
       appendExperiment: first.appendExperiment,

@@ -12,6 +12,8 @@ export interface OpenedSession {
   handle: string;
   owner: number;
   session: Session;
+  /** Being recorded by this process when opened: the model is a snapshot of a growing file. */
+  live: boolean;
 }
 
 export interface SessionRegistryOptions {
@@ -49,8 +51,9 @@ export class SessionRegistry {
     const resolved = path.resolve(file);
     const session = await openSession(resolved);
     const handle = `s${this.#next++}-${randomBytes(4).toString('hex')}`;
-    const view = buildSessionView(session, { handle, live: this.#isLive(resolved) });
-    this.#open.set(handle, { handle, owner, session });
+    const live = this.#isLive(resolved);
+    const view = buildSessionView(session, { handle, live });
+    this.#open.set(handle, { handle, owner, session, live });
     return view;
   }
 
