@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TierscopeError } from '../engine/errors.js';
 
@@ -27,7 +28,11 @@ export interface LocalAgentOptions {
   cliEntry?: string;
 }
 
-/** The compiled CLI entry: next to this module in dist/, or the repository's dist/ when run from source. */
+/**
+ * The compiled CLI entry: next to this module in dist/, or the repository's dist/ when run from source.
+ * The one-file bundle beside it (dist/bundle/bin.js, scripts/bundle-cli.mjs) starts twice as fast and is
+ * preferred unless a later `tsc` left it older than the modules — the rule scripts/tierscope.mjs follows.
+ */
 export function cliEntryPath(): string {
   const candidates = [
     new URL('../cli/bin.js', import.meta.url), // dist/electron/agent → dist/electron/cli/bin.js
@@ -35,7 +40,9 @@ export function cliEntryPath(): string {
   ];
   for (const candidate of candidates) {
     const file = fileURLToPath(candidate);
-    if (existsSync(file)) return file;
+    if (!existsSync(file)) continue;
+    const bundle = path.resolve(path.dirname(file), '../../bundle/bin.js');
+    return existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(file).mtimeMs ? bundle : file;
   }
   throw new TierscopeError(
     'not-found',

@@ -1,6 +1,7 @@
 // Electron main process: the window, the menu, and the agent child it relays to. It does no profiling
 // itself (the agent does, in its own process), so it never blocks: every step is an event or a promise.
 import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { access, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/electron/main → dist/renderer, dist/electron/preload, dist/electron/cli (inside app.asar when packaged).
 const RENDERER_DIR = path.resolve(here, '../../renderer');
 const PRELOAD = path.resolve(here, '../preload/index.cjs');
-const CLI_ENTRY = path.resolve(here, '../cli/bin.js');
+// The agent child runs the one-file CLI bundle (dist/bundle, starts twice as fast) unless a later tsc left
+// it older than the modules: the rule of cliEntryPath() in electron/agent/commands.ts (main may not import it).
+const CLI_MODULES = path.resolve(here, '../cli/bin.js');
+const CLI_BUNDLE = path.resolve(here, '../../bundle/bin.js');
+const CLI_ENTRY =
+  existsSync(CLI_BUNDLE) &&
+  existsSync(CLI_MODULES) &&
+  statSync(CLI_BUNDLE).mtimeMs >= statSync(CLI_MODULES).mtimeMs
+    ? CLI_BUNDLE
+    : CLI_MODULES;
 
 // Before ready: app:// behaves like a secure, standard origin (fetch, relative URLs, CSP 'self').
 protocol.registerSchemesAsPrivileged([
